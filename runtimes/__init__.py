@@ -1,0 +1,1 @@
+"""Code execution: environment recipes, sandbox backends and previews. Never imports Streamlit."""

@@ -1,0 +1,51 @@
+"""Files a program produced: whatever is new or changed in its workspace after the run.
+
+Links are never followed (a program can leave a symlink to a host file; it must not turn into an artifact),
+and the total size is capped.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import stat
+from pathlib import Path
+
+from runtimes.results import Artifact
+
+# Build outputs and helper files that are not the program's own output.
+_IGNORED_DIRS = {"classes", "__pycache__", "node_modules"}
+_IGNORED_FILES = {"main", ".arena/sitecustomize.py"}
+
+Snapshot = dict[str, tuple[int, int]]  # relative path -> (size, mtime_ns)
+
+
+def snapshot(workspace: Path) -> Snapshot:
+    return {rel: (st.st_size, st.st_mtime_ns) for rel, st in _regular_files(workspace)}
+
+
+def collect(workspace: Path, before: Snapshot, max_total_bytes: int) -> list[Artifact]:
+    found: list[Artifact] = []
+    total = 0
+    for rel, st in sorted(_regular_files(workspace)):
+        if rel in _IGNORED_FILES or before.get(rel) == (st.st_size, st.st_mtime_ns):
+            continue
+        if rel.endswith((".cjs", ".o", ".class")):
+            continue
+        if total + st.st_size > max_total_bytes:
+            continue
+        total += st.st_size
+        mime = mimetypes.guess_type(rel)[0] or "application/octet-stream"
+        found.append(Artifact(name=rel, path=str(workspace / rel), mime=mime, size=st.st_size))
+    return found
+
+
+def _regular_files(workspace: Path):
+    root = str(workspace)
+    for directory, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = [d for d in dirnames if d not in _IGNORED_DIRS]
+        for name in filenames:
+            full = os.path.join(directory, name)
+            st = os.lstat(full)
+            if stat.S_ISREG(st.st_mode):  # symlinks, fifos and devices are never artifacts
+                yield os.path.relpath(full, root), st

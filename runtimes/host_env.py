@@ -1,0 +1,248 @@
+"""What the bubblewrap sandbox takes from the host: a cached Python venv, and the host's compilers and runtimes.
+
+The venv is made once from the SYSTEM Python (/usr/bin/python3), so its interpreter lives under /usr, which every
+sandbox binds read-only; the venv folder itself is bound read-only at /opt/venv. It holds the same packages as the
+container image minus the GUI/web-app ones, and is keyed by a hash of that list: editing the list rebuilds it.
+
+Compilers and runtimes (node, gcc, g++, javac/java, go, rustc/cargo) are used from the host. Those under /usr need
+nothing; those installed elsewhere (rustup's toolchains in ~/.rustup, nvm's node, a Go tarball) have their install
+folder bound read-only at /opt/toolchains/<name> and its bin folder added to PATH.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+VENV_ENV = "ARENA_SANDBOX_VENV"
+SYSTEM_PYTHON = "/usr/bin/python3"
+MARKER = ".arena-venv.json"
+SANDBOX_VENV_PATH = "/opt/venv"  # where the venv appears inside the sandbox (runtimes.backends.base.VENV)
+TOOLCHAIN_ROOT = "/opt/toolchains"
+IMAGE_REQUIREMENTS = Path(__file__).resolve().parent / "images" / "requirements.txt"
+# Pieces of the image's list that need a display or serve a web app: not preinstalled for host-process sandboxes.
+GUI_PACKAGES = {"pygame", "streamlit", "gradio", "tkinter", "pyqt5", "pyqt6", "pyside6", "wxpython"}
+FALLBACK_PACKAGES = [
+    "numpy>=1.26,<3",
+    "pandas>=2.2,<3",
+    "matplotlib>=3.8,<4",
+    "plotly>=5.22,<7",
+    "scipy>=1.13,<2",
+    "scikit-learn>=1.5,<2",
+    "requests>=2.31,<3",
+    "pillow>=10.4,<12",
+]
+TOOLS = ("node", "npm", "gcc", "g++", "cc", "javac", "java", "go", "rustc", "cargo")
+SYSTEM_PREFIXES = ("/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/etc/alternatives/")
+
+Progress = Callable[[str], None]
+
+
+def _requirement_name(line: str) -> str:
+    name = line
+    for sep in "<>=!~;[ @":
+        name = name.split(sep, 1)[0]
+    return name.strip().lower().replace("_", "-")
+
+
+def sandbox_packages() -> list[str]:
+    """The requirement lines preinstalled in the sandbox venv (the image's list without GUI pieces)."""
+    try:
+        lines = IMAGE_REQUIREMENTS.read_text().splitlines()
+    except OSError:
+        return list(FALLBACK_PACKAGES)
+    packages = []
+    for raw in lines:
+        line = raw.split("#", 1)[0].strip()
+        if line and _requirement_name(line) not in GUI_PACKAGES:
+            packages.append(line)
+    return packages or list(FALLBACK_PACKAGES)
+
+
+def sandbox_venv_path() -> Path:
+    return Path(os.environ.get(VENV_ENV) or Path.home() / ".cache" / "code-arena" / "sandbox-venv")
+
+
+def venv_key(packages: list[str] | None = None) -> str:
+    payload = {
+        "format": 1,
+        "python": os.path.realpath(SYSTEM_PYTHON),
+        "packages": sorted(packages if packages is not None else sandbox_packages()),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def venv_is_current(path: Path | None = None, packages: list[str] | None = None) -> bool:
+    path = path or sandbox_venv_path()
+    try:
+        marker = json.loads((path / MARKER).read_text())
+    except (OSError, ValueError):
+        return False
+    return marker.get("key") == venv_key(packages) and (path / "bin" / "python3").exists()
+
+
+def ensure_sandbox_venv(progress: Progress = print, packages: list[str] | None = None) -> Path:
+    """The sandbox venv, built (or rebuilt after the package list changed) if needed. Raises RuntimeError."""
+    path = sandbox_venv_path()
+    packages = packages if packages is not None else sandbox_packages()
+    if venv_is_current(path, packages):
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f".{path.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building it right now
+        if venv_is_current(path, packages):
+            return path
+        _build_venv(path, packages, progress)
+    return path
+
+
+def _build_venv(path: Path, packages: list[str], progress: Progress) -> None:
+    if not Path(SYSTEM_PYTHON).exists():
+        raise RuntimeError(f"{SYSTEM_PYTHON} is missing: install Python 3 from your distribution's packages.")
+    building = path.with_name(f"{path.name}.building-{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    progress(f"Creating the sandbox Python environment at {path} (once; {len(packages)} packages)...")
+    try:
+        _make_venv(building, progress)
+        python = building / "bin" / "python3"
+        if packages:
+            _stream([str(python), "-m", "pip", "install", "--no-input", "--disable-pip-version-check", *packages],
+                    progress, "installing the sandbox packages")
+        _relocate_scripts(building / "bin")
+        _make_readable(building)
+        (building / MARKER).write_text(json.dumps({"key": venv_key(packages), "packages": sorted(packages)}))
+        old = path.with_name(f"{path.name}.old-{os.getpid()}")
+        if path.exists():
+            path.rename(old)
+        building.rename(path)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    progress("Sandbox Python environment ready.")
+
+
+def _make_venv(target: Path, progress: Progress) -> None:
+    command = [SYSTEM_PYTHON, "-m", "venv", str(target)]
+    probe = subprocess.run(command, capture_output=True, text=True, check=False)
+    if probe.returncode == 0:
+        return
+    shutil.rmtree(target, ignore_errors=True)
+    missing_venv = "ensurepip" in probe.stderr or "venv" in probe.stderr
+    if missing_venv and os.geteuid() == 0 and shutil.which("apt-get"):
+        progress("Installing Debian's python3-venv (needed to create the sandbox environment)...")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        _stream(["apt-get", "install", "-y", "python3-venv"], progress, "installing python3-venv", env=env)
+        probe = subprocess.run(command, capture_output=True, text=True, check=False)
+        if probe.returncode == 0:
+            return
+    hint = " Install your distribution's python3-venv package (e.g. `sudo apt-get install python3-venv`)."
+    raise RuntimeError(f"Could not create a venv with {SYSTEM_PYTHON}: {probe.stderr.strip()[-500:]}{hint}")
+
+
+def _stream(command: list[str], progress: Progress, what: str, env: dict[str, str] | None = None) -> None:
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               errors="replace", env=env)
+    assert process.stdout is not None
+    tail: list[str] = []
+    for line in process.stdout:
+        line = line.rstrip()
+        if line:
+            progress(line)
+            tail = (tail + [line])[-20:]
+    if process.wait() != 0:
+        raise RuntimeError(f"Failed {what} (exit {process.returncode}):\n" + "\n".join(tail))
+
+
+def _relocate_scripts(bin_dir: Path) -> None:
+    """Console scripts (pip, f2py...) get a shebang that works inside the sandbox, where the venv is /opt/venv."""
+    for script in bin_dir.iterdir():
+        if script.is_symlink() or not script.is_file():
+            continue
+        try:
+            with open(script, "rb") as handle:
+                head = handle.readline()
+                if not head.startswith(b"#!") or b"python" not in head:
+                    continue
+                rest = handle.read()
+        except OSError:
+            continue
+        script.write_bytes(f"#!{SANDBOX_VENV_PATH}/bin/python3\n".encode() + rest)
+
+
+def _make_readable(root: Path) -> None:
+    """The sandbox may run as another (unprivileged) user: everything must be world-readable."""
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            if os.path.islink(path):
+                continue
+            mode = os.stat(path).st_mode
+            os.chmod(path, mode | 0o444 | (0o111 if mode & 0o111 or name in dirs else 0))
+    os.chmod(root, 0o755)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# host toolchains
+
+
+@dataclass(frozen=True)
+class ToolchainMount:
+    name: str
+    host_dir: Path  # bound read-only...
+    sandbox_dir: str  # ...here
+    bin_dir: str  # added to PATH inside the sandbox
+
+
+@functools.lru_cache(maxsize=1)
+def host_toolchains() -> tuple[ToolchainMount, ...]:
+    """Toolchains found on PATH outside /usr, with the folder to bind for each (found once per process)."""
+    mounts: dict[Path, ToolchainMount] = {}
+    for tool in TOOLS:
+        found = shutil.which(tool)
+        if not found:
+            continue
+        real = Path(os.path.realpath(found))
+        if str(real).startswith(SYSTEM_PREFIXES):
+            continue
+        root: Path | None
+        if tool in ("rustc", "cargo"):
+            root = _rust_sysroot(found) or real.parent.parent
+            name = "rust"
+        else:
+            root = real.parent.parent
+            name = tool
+        if root in mounts or str(root) in ("/", str(Path.home())):
+            continue
+        bin_rel = (real.parent.relative_to(root) if real.is_relative_to(root) else Path("bin")).as_posix()
+        sandbox_dir = f"{TOOLCHAIN_ROOT}/{name}"
+        mounts[root] = ToolchainMount(name, root, sandbox_dir, f"{sandbox_dir}/{bin_rel}")
+    return tuple(mounts.values())
+
+
+def _rust_sysroot(rustc_or_cargo: str) -> Path | None:
+    """rustup installs proxies in ~/.cargo/bin; the real toolchain is the sysroot (also holds cargo)."""
+    rustc = Path(rustc_or_cargo).with_name("rustc")
+    try:
+        out = subprocess.run([str(rustc), "--print", "sysroot"], capture_output=True, text=True, timeout=20,
+                             check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    sysroot = Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
+    return sysroot if sysroot and (sysroot / "bin" / "rustc").exists() else None
+
+
+if __name__ == "__main__":  # python -m runtimes.host_env: build the venv now (e.g. from `make`)
+    print(ensure_sandbox_venv())
+    for mount in host_toolchains():
+        print(f"{mount.name}: {mount.host_dir} -> {mount.sandbox_dir}")
+    sys.exit(0)

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Serve Podman's Docker-compatible API on unix:///run/podman/podman.sock (idempotent).
+# - writes /etc/containers/containers.conf (runc, cgroupfs, no default ulimits) when it is absent:
+#   crun fails on hybrid cgroups and podman's default ulimits fail with "setrlimit ... Operation not permitted";
+# - starts `podman system service` in the background unless the socket already answers;
+# - waits until the socket answers (at most PODMAN_WAIT_S seconds, default 30).
+# Afterwards: export DOCKER_HOST=unix:///run/podman/podman.sock (runtimes.detect also finds the socket by itself).
+set -euo pipefail
+
+SOCK_PATH="${PODMAN_SOCKET:-/run/podman/podman.sock}"
+CONF=/etc/containers/containers.conf
+LOG="${PODMAN_LOG:-/tmp/podman-service.log}"
+WAIT_S="${PODMAN_WAIT_S:-30}"
+
+if ! command -v podman >/dev/null 2>&1; then
+    echo "podman is not installed: apt-get install -y podman runc" >&2
+    exit 1
+fi
+
+if [ ! -e "$CONF" ]; then
+    mkdir -p "$(dirname "$CONF")"
+    printf '[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\n' >"$CONF"
+    echo "wrote $CONF"
+fi
+
+answers() {
+    # GET /_ping answers "OK" when the API is up.
+    [ -S "$SOCK_PATH" ] && curl -sf --max-time 2 --unix-socket "$SOCK_PATH" http://d/_ping >/dev/null 2>&1
+}
+
+if answers; then
+    echo "podman API already answers on $SOCK_PATH"
+    exit 0
+fi
+
+mkdir -p "$(dirname "$SOCK_PATH")"
+rm -f "$SOCK_PATH"
+# setsid + nohup: the service outlives this script and the shell that ran it.
+setsid nohup podman system service --time=0 "unix://$SOCK_PATH" >>"$LOG" 2>&1 </dev/null &
+echo "started podman system service (pid $!), log in $LOG"
+
+for _ in $(seq 1 $((WAIT_S * 10))); do
+    if answers; then
+        echo "podman API answers on $SOCK_PATH"
+        exit 0
+    fi
+    sleep 0.1
+done
+echo "podman API did not answer on $SOCK_PATH within ${WAIT_S}s; see $LOG" >&2
+exit 1
