@@ -230,15 +230,15 @@ def ensure_runtime_image(
     return tag
 
 
-def _engine_answers(timeout: float = 3) -> bool:
+def _engine_answers(timeout: float = 20) -> bool:
+    # Generous timeout: the client asks /version first, which Podman answers slowly (1.5 s) on a busy machine.
     try:
         client = docker_client(timeout=timeout)
-    except ImageError:
+    except Exception:  # noqa: BLE001 - no socket, or any failure to connect, means "not answering"
         return False
     try:
-        client.ping()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "not answering"
+        return bool(client.ping())
+    except Exception:  # noqa: BLE001
         return False
     finally:
         client.close()
@@ -270,10 +270,10 @@ def build_all(progress: Progress = print) -> str:
                 raise
             progress(f"building the local base image {LOCAL_BASE} with {BASE_SCRIPT.name} ...")
             started = time.monotonic()
-            subprocess.run(["bash", str(BASE_SCRIPT)], check=True)
+            subprocess.run(["bash", str(BASE_SCRIPT)], check=True, env={**os.environ, "ARENA_BASE_TAG": LOCAL_BASE})
             progress(f"base image ready in {time.monotonic() - started:.0f} s")
             base = base_image(client, progress)
-        return ensure_runtime_image(client, progress, base=base)
+        return ensure_runtime_image(client, progress, tag=RUNTIME_IMAGE, base=base)
     finally:
         client.close()
 

@@ -24,8 +24,20 @@ if [ ! -e "$CONF" ]; then
 fi
 
 answers() {
-    # GET /_ping answers "OK" when the API is up.
-    [ -S "$SOCK_PATH" ] && curl -sf --max-time 2 --unix-socket "$SOCK_PATH" http://d/_ping >/dev/null 2>&1
+    # GET /_ping answers "OK" when the API is up (curl if present, else python3: a fresh machine may lack curl).
+    [ -S "$SOCK_PATH" ] || return 1
+    if command -v curl >/dev/null 2>&1; then
+        curl -sf --max-time 2 --unix-socket "$SOCK_PATH" http://d/_ping >/dev/null 2>&1
+    else
+        python3 - "$SOCK_PATH" >/dev/null 2>&1 <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(2)
+s.connect(sys.argv[1])
+s.sendall(b"GET /_ping HTTP/1.0\r\nHost: d\r\n\r\n")
+sys.exit(0 if s.recv(64).split()[1:2] == [b"200"] else 1)
+EOF
+    fi
 }
 
 if answers; then

@@ -12,8 +12,9 @@ import time
 import docker
 import pytest
 
+from runtimes import images
 from runtimes.detect import docker_base_url
-from runtimes.images import RUNTIME_IMAGE, context_hash, ensure_runtime_image, image_exists
+from runtimes.images import RUNTIME_IMAGE, ImageError, context_hash, ensure_runtime_image, image_exists
 
 pytestmark = pytest.mark.docker
 
@@ -85,6 +86,18 @@ def test_tag_is_content_hash(client, runtime_image):
     started = time.monotonic()
     assert ensure_runtime_image(client, progress=pytest.fail) == runtime_image
     assert time.monotonic() - started < 5
+
+
+def test_failed_build_raises_clear_error(client, runtime_image, tmp_path, monkeypatch):
+    (tmp_path / images.DOCKERFILE).write_text("ARG BASE\nFROM ${BASE}\nRUN echo boom-from-build && exit 3\n")
+    monkeypatch.setattr(images, "IMAGES_DIR", tmp_path)
+    lines = []
+    with pytest.raises(ImageError) as caught:
+        ensure_runtime_image(client, lines.append, tag="code-arena/broken-test:1", base=runtime_image)
+    message = str(caught.value)
+    assert "code-arena/broken-test:1" in message and "boom-from-build" in message
+    assert any("boom-from-build" in line for line in lines)  # the log was streamed while building
+    assert not image_exists(client, "code-arena/broken-test:1")
 
 
 def test_image_config(client, runtime_image):

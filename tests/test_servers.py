@@ -314,7 +314,11 @@ def test_litellm_maps_http_faults(litellm, status, expected):
 
 
 def test_litellm_unknown_model_429_then_success_and_cut_stream(litellm):
-    models = {"busy": ModelBehaviour(status=429, fail_times=1), "cut": ModelBehaviour(cut_after_chunks=2)}
+    models = {
+        "busy": ModelBehaviour(status=429, fail_times=1),
+        "cut": ModelBehaviour(cut_after_chunks=2),
+        "err": ModelBehaviour(cut_after_chunks=1, stream_error="overloaded"),
+    }
     with OpenAITestServer(models) as srv:
         with pytest.raises(litellm.NotFoundError, match="The model `ghost` does not exist"):
             litellm_stream(litellm, srv, "ghost")
@@ -326,6 +330,8 @@ def test_litellm_unknown_model_429_then_success_and_cut_stream(litellm):
             litellm_stream(litellm, srv, "cut")
         assert isinstance(cut.value, litellm.ServiceUnavailableError) and cut.value.status_code == 500
         assert isinstance(cut.value.original_exception, litellm.APIConnectionError)
+        with pytest.raises(litellm.exceptions.MidStreamFallbackError, match="overloaded"):
+            litellm_stream(litellm, srv, "err")
 
 
 def test_litellm_timeout_refused_and_a_hanging_model_can_be_stopped(litellm):
@@ -389,3 +395,18 @@ def test_error_body_override_and_first_token_delay(connect):
         started = time.monotonic()
         stream = client.chat.completions.create(model="slow", messages=USER, stream=True)
         assert text_of(stream) == "hi" and time.monotonic() - started >= 0.1
+
+
+def test_ollama_api_key_and_a_failing_reply_fn(connect):
+    def broken(messages, body):
+        raise ValueError("bad script")
+
+    with OllamaTestServer({"x": ModelBehaviour(reply_fn=broken)}, api_key="secret") as srv:
+        assert httpx.get(srv.url).status_code == 200
+        with pytest.raises(ollama.ResponseError) as refused:
+            connect(ollama.Client, host=srv.url).list()
+        assert refused.value.status_code == 401
+        client = connect(ollama.Client, host=srv.url, headers={"Authorization": "Bearer secret"})
+        with pytest.raises(ollama.ResponseError, match="ValueError: bad script") as failed:
+            client.chat(model="x", messages=USER)
+        assert failed.value.status_code == 500 and [str(e) for e in srv.errors] == ["bad script"]

@@ -45,9 +45,7 @@ def python_undefined_names(tree: ast.Module) -> set[str]:
             bound.add(node.name)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             bound.update(node.names)
-        elif isinstance(node, ast.MatchAs) and node.name:
-            bound.add(node.name)
-        elif isinstance(node, ast.MatchStar) and node.name:
+        elif isinstance(node, ast.MatchAs) and node.name or isinstance(node, ast.MatchStar) and node.name:
             bound.add(node.name)
     return loaded - bound - _BUILTINS
 
@@ -207,20 +205,20 @@ def js_relative_imports(code: str) -> list[tuple[str, str | None, list[str]]]:
 def html_references(code: str) -> list[tuple[str, str]]:
     """(kind, path) of local files an HTML page loads: ("css", "style.css"), ("js", "app.js")."""
     found = []
-    for tag in re.finditer(r"<link\b[^>]*>", code, re.I):
-        href = re.search(r"\bhref\s*=\s*[\"']([^\"']+)[\"']", tag.group(0), re.I)
+    for tag in re.finditer(r"<link\b[^>]*>", code, re.IGNORECASE):
+        href = re.search(r"\bhref\s*=\s*[\"']([^\"']+)[\"']", tag.group(0), re.IGNORECASE)
         if href and _is_local(href.group(1)) and (
             "stylesheet" in tag.group(0).lower() or href.group(1).lower().split("?")[0].endswith(".css")
         ):
             found.append(("css", href.group(1)))
-    for tag in re.finditer(r"<script\b[^>]*\bsrc\s*=\s*[\"']([^\"']+)[\"'][^>]*>", code, re.I):
+    for tag in re.finditer(r"<script\b[^>]*\bsrc\s*=\s*[\"']([^\"']+)[\"'][^>]*>", code, re.IGNORECASE):
         if _is_local(tag.group(1)):
             found.append(("js", tag.group(1)))
     return found
 
 
 def _is_local(reference: str) -> bool:
-    return not re.match(r"^(?:[a-z][a-z0-9+.-]*:|//|#|\{)", reference.strip(), re.I)
+    return not re.match(r"^(?:[a-z][a-z0-9+.-]*:|//|#|\{)", reference.strip(), re.IGNORECASE)
 
 
 def resolve_relative(importer: str | None, specifier: str) -> str:
@@ -229,4 +227,4 @@ def resolve_relative(importer: str | None, specifier: str) -> str:
 
 
 def is_html_document(code: str) -> bool:
-    return bool(re.search(r"<!doctype\s+html|<html\b|<body\b|<head\b", code[:20000], re.I))
+    return bool(re.search(r"<!doctype\s+html|<html\b|<body\b|<head\b", code[:20000], re.IGNORECASE))

@@ -42,7 +42,7 @@ TAG_ALIASES = {
 }
 _JS_FAMILY = {"javascript", "jsx", "typescript", "tsx"}
 _COMPATIBLE = [_JS_FAMILY, {"c", "cpp"}, {"html", "xml"}, {"text", "requirements", "csv"}, {"yaml"}, {"ini", "dotenv"}]
-_KEYED = re.compile(r"""\b(title|file|filename|name|path|src)\s*[=:]\s*("([^"]*)"|'([^']*)'|([^\s"'{},]+))""", re.I)
+_KEYED = re.compile(r"""\b(title|file|filename|name|path|src)\s*[=:]\s*("([^"]*)"|'([^']*)'|([^\s"'{},]+))""", re.IGNORECASE)
 
 
 def normalize_tag(token: str | None) -> str | None:
@@ -52,8 +52,7 @@ def normalize_tag(token: str | None) -> str | None:
     token = token.strip().strip("{}.").lower()
     if not token:
         return None
-    if token.startswith("language-"):
-        token = token[len("language-"):]
+    token = token.removeprefix("language-")
     return TAG_ALIASES.get(token, token)
 
 
@@ -88,7 +87,7 @@ def parse_info(info: str) -> tuple[str | None, str | None]:
 
 
 _LIST_OR_HEADING = re.compile(r"^\s*(?:>\s*)*(?:#{1,6}\s+|(?:[-*+]|\d+[.)])\s+)?")
-_LABEL = re.compile(r"^(?:file|filename|file name|path|name)\s*[:\-–]\s*", re.I)
+_LABEL = re.compile(r"^(?:file|filename|file name|path|name)\s*[:\-–]\s*", re.IGNORECASE)
 _MARKED = re.compile(r"`([^`\n]+)`|\*\*([^*\n]+)\*\*|__([^_\n]+)__")
 
 
@@ -116,7 +115,7 @@ def filename_from_line(line: str) -> str | None:
             marked.append(token)
     if len(marked) != 1:
         return None
-    starts_with_it = re.match(r"^[`*_\s]*(?:file(?:name)?\s*[:\-]\s*)?[`*_]*" + re.escape(marked[0]), body, re.I)
+    starts_with_it = re.match(r"^[`*_\s]*(?:file(?:name)?\s*[:\-]\s*)?[`*_]*" + re.escape(marked[0]), body, re.IGNORECASE)
     if is_heading or body.rstrip("*_ ").endswith((":", "：")) or starts_with_it:
         return marked[0]
     return None
@@ -125,7 +124,7 @@ def filename_from_line(line: str) -> str | None:
 _FIRST_COMMENT = re.compile(
     r"^\s*(?://+|#+|--|;+|/\*+|<!--|\*)\s*(?:(?:file(?:name)?|path|name)\s*[:=]\s*)?`?([^\s`*]+?)`?"
     r"(?:\s+(?:[-–—(:].*)?)?\s*(?:\*/|-->)?\s*$",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -158,9 +157,7 @@ def _refine(language: str | None, filename: str | None, code: str, tag_given: bo
     path_language = language_of_path(filename)
     if language in (None, "text") and path_language and (language is None or path_language != "text"):
         language = path_language if path_language != "requirements" else "text"
-    elif language in _JS_FAMILY and path_language in _JS_FAMILY:
-        language = path_language
-    elif language in ("c", "cpp") and path_language in ("c", "cpp") and not (filename or "").endswith(".h"):
+    elif language in _JS_FAMILY and path_language in _JS_FAMILY or language in ("c", "cpp") and path_language in ("c", "cpp") and not (filename or "").endswith(".h"):
         language = path_language
     elif language == "html" and path_language == "vue":
         language = "vue"
@@ -168,7 +165,7 @@ def _refine(language: str | None, filename: str | None, code: str, tag_given: bo
         language = sniff_language(code)
     if language == "xml" and is_svg_document(code):
         language = "html"
-    elif language == "html" and is_vue_sfc(code) and not re.search(r"<html|<!doctype", code[:3000], re.I):
+    elif language == "html" and is_vue_sfc(code) and not re.search(r"<html|<!doctype", code[:3000], re.IGNORECASE):
         language = "vue"
     elif language == "c" and ((filename or "").endswith(".h") or not filename) and is_cpp(code):
         language = "cpp"
@@ -206,8 +203,14 @@ def _dedent(line: str, width: int) -> str:
 
 def parse_blocks(markdown: str) -> list[CodeBlock]:
     """Every fenced block of the answer, in order (see the module docstring)."""
+    return split_answer(markdown)[0]
+
+
+def split_answer(markdown: str) -> tuple[list[CodeBlock], str]:
+    """(the fenced blocks, the prose: every line outside them)."""
     if not markdown:
-        return []
+        return [], ""
+    prose: list[str] = []
     text = markdown.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     blocks: list[CodeBlock] = []
@@ -220,6 +223,7 @@ def parse_blocks(markdown: str) -> list[CodeBlock]:
         if match is None or (match.group(2)[0] == "`" and "`" in match.group(3)):
             if stripped:
                 previous_text = line
+            prose.append(line)
             index += 1
             continue
         indent, fence, info = match.group(1), match.group(2), match.group(3)
@@ -240,4 +244,4 @@ def parse_blocks(markdown: str) -> list[CodeBlock]:
         blocks.append(_block(info.strip(), previous_text, content, start + 1))
         previous_text = None
         index += 1
-    return blocks
+    return blocks, "\n".join(prose)

@@ -31,7 +31,7 @@ PYTHON_DISTRIBUTIONS = {
     "ruamel": "ruamel.yaml", "faiss": "faiss-cpu", "umap": "umap-learn", "tkcalendar": "tkcalendar",
     "markdown": "markdown", "sympy": "sympy", "plotly": "plotly", "st_aggrid": "streamlit-aggrid",
 }
-_STDLIB = set(getattr(sys, "stdlib_module_names", ())) | {"__future__", "__main__", "_thread", "tkinter", "turtle"}
+STDLIB_MODULES = set(getattr(sys, "stdlib_module_names", ())) | {"__future__", "__main__", "_thread", "tkinter", "turtle"}
 
 _PIP_ARG_OPTIONS = {
     "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url", "--extra-index-url", "-f",
@@ -231,7 +231,7 @@ def python_imports(code: str) -> list[str]:
 def distribution_for(module: str) -> str | None:
     """The PyPI distribution providing `module`; None for the standard library."""
     top = module.split(".")[0]
-    if not top or top in _STDLIB:
+    if not top or top in STDLIB_MODULES:
         return None
     parts = module.split(".")
     for length in range(len(parts), 1, -1):

@@ -110,7 +110,7 @@ def block_environment(language: str | None, code: str) -> str | None:
     if language in ("javascript", "typescript", "jsx", "tsx"):
         return script_environment(code, language)
     if language == "html":
-        return "vue" if is_vue_sfc(code) and not re.search(r"<html|<!doctype", code[:3000], re.I) else "html"
+        return "vue" if is_vue_sfc(code) and not re.search(r"<html|<!doctype", code[:3000], re.IGNORECASE) else "html"
     if language == "vue":
         return "vue"
     if language in ("css", "scss", "sass", "less"):

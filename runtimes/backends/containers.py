@@ -14,9 +14,8 @@ import threading
 import time
 from pathlib import Path
 
-from runtimes.backends.output import OutputCapture
-
 from runtimes.backends.base import DEPS, VENV, WORKDIR, OutputCallback, PhaseSpec
+from runtimes.backends.output import OutputSink
 from runtimes.limits import MIB, Limits
 from runtimes.results import PhaseResult
 
@@ -38,7 +37,9 @@ def container_options(image: str, limits: Limits, *, network: bool, mounts: list
         "image": image,
         "command": ["sleep", "infinity"],
         "detach": True,
-        "user": SANDBOX_USER,
+        # The idle main process runs as root so `kill -1` from the sandbox user (see _kill_processes) cannot end
+        # the container; every command of the program runs as the sandbox user, never as root.
+        "user": "0:0",
         "working_dir": WORKDIR,
         "environment": BASE_ENV,
         "network_mode": "host" if network else "none",
@@ -49,7 +50,7 @@ def container_options(image: str, limits: Limits, *, network: bool, mounts: list
         "read_only": True,
         "tmpfs": {
             "/tmp": f"rw,size={limits.workspace_mb}m,mode=1777,exec",
-            WORKDIR: f"rw,size={limits.workspace_mb}m,mode=1777,exec,uid=1000,gid=1000",
+            WORKDIR: f"rw,size={limits.workspace_mb}m,mode=1777,exec",
         },
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
@@ -123,6 +124,8 @@ class DockerBackend:
         self.client = client or images.docker_client()
         self.image = image or images.RUNTIME_IMAGE
         self.limits = limits or Limits()
+        self._removals: list[threading.Thread] = []
+        self._removals_lock = threading.Lock()
         remove_leftovers(self.client)
         self.pool = WarmPool(self.client, self.image, self.limits, pool_size)
         atexit.register(self.close)
@@ -150,8 +153,19 @@ class DockerBackend:
         finally:
             session.close()
 
+    def discard(self, container) -> None:
+        """Remove a used container in the background: the run's result does not wait for the engine's cleanup."""
+        thread = threading.Thread(target=_destroy, args=(container,), name="discard-container", daemon=True)
+        with self._removals_lock:
+            self._removals = [t for t in self._removals if t.is_alive()] + [thread]
+        thread.start()
+
     def close(self) -> None:
         self.pool.close()
+        with self._removals_lock:
+            pending = list(self._removals)
+        for thread in pending:
+            thread.join(30)
 
 
 class ContainerSession:
@@ -169,42 +183,46 @@ class ContainerSession:
             stream = api.exec_start(exec_id, stream=True, demux=True)
         except Exception as exc:  # noqa: BLE001 - the engine's failure, not the program's
             return _sandbox_failure(f"The container engine could not run the command: {exc}")
-        capture = OutputCapture(self.limits.output_bytes, on_output)
         stopped = {"timeout": False, "output": False}
 
         def kill(reason: str) -> None:
             stopped[reason] = True
-            _kill(self.container)
+            _kill_processes(self.container)
 
+        sink = OutputSink(self.limits.output_bytes, on_output, on_limit=lambda: kill("output"))
         timer = threading.Timer(timeout_s, kill, args=("timeout",))
         timer.start()
         try:
+            # Read to the end even past the limit (the sink drops the excess): the exec session must end for
+            # Podman to reap its processes, or the container cannot be removed.
             for stdout, stderr in stream:
-                if (stdout and not capture.add("stdout", stdout)) or (stderr and not capture.add("stderr", stderr)):
-                    kill("output")
-                    break
+                if stdout:
+                    sink.feed("stdout", stdout)
+                if stderr:
+                    sink.feed("stderr", stderr)
         except Exception:  # noqa: BLE001, S110 - the stream ends abruptly when the container is killed
             pass
         finally:
             timer.cancel()
+            sink.close()
         duration_ms = int((time.monotonic() - started) * 1000)
         exit_code = _exit_code(api, exec_id)
         oom = not stopped["timeout"] and exit_code == KILLED_EXIT and self._memory_exhausted()
         killed = stopped["timeout"] or stopped["output"] or exit_code == KILLED_EXIT
         return PhaseResult(
             exit_code=None if (stopped["timeout"] or stopped["output"]) else exit_code,
-            stdout=capture.text("stdout"),
-            stderr=capture.text("stderr"),
+            stdout=sink.stdout,
+            stderr=sink.stderr,
             duration_ms=duration_ms,
             timed_out=stopped["timeout"],
             out_of_memory=oom,
-            output_truncated=capture.truncated,
+            output_truncated=sink.truncated,
             signal=9 if killed and not oom else None,
         )
 
     def close(self) -> None:
         self._copy_out()
-        _destroy(self.container)
+        self.backend.discard(self.container)
 
     def _copy_in(self) -> None:
         buffer = io.BytesIO()
@@ -228,7 +246,11 @@ class ContainerSession:
         except Exception:  # noqa: BLE001 - a killed container may have nothing to give back
             return
         root = self.workspace.resolve()
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        try:
+            tar = tarfile.open(fileobj=io.BytesIO(data))  # noqa: SIM115 - closed by the with below
+        except tarfile.TarError:
+            return
+        with tar:
             for member in tar.getmembers():
                 target = (root / member.name).resolve()
                 if target != root and root not in target.parents:
@@ -244,8 +266,9 @@ class ContainerSession:
                         target.write_bytes(source.read())
 
     def _memory_exhausted(self) -> bool:
-        probe = ("cat /sys/fs/cgroup/memory.events 2>/dev/null | grep -q '^oom_kill [1-9]' || "
-                 "test \"$(cat /sys/fs/cgroup/memory/memory.failcnt 2>/dev/null || echo 0)\" != 0")
+        # cgroup v2 (memory.events) or v1 (memory.oom_control) both count OOM kills as "oom_kill N".
+        probe = "cat /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null" \
+                " | grep -q '^oom_kill [1-9]'"
         try:
             result = self.container.exec_run(["sh", "-c", probe], user="0")
         except Exception:  # noqa: BLE001 - an unreadable counter means we cannot tell; report a plain kill
@@ -281,7 +304,17 @@ def _bind(source: Path, target: str, read_only: bool):
     return Mount(target=target, source=str(source), type="bind", read_only=read_only)
 
 
-def _kill(container) -> None:
+def _kill_processes(container) -> None:
+    """Kill every sandbox process (daemons included) but keep the container, so the workspace can be copied out.
+
+    `kill -1` as the sandbox user reaches all of that user's processes; killing the container itself is the
+    fallback (Podman can take seconds to confirm a container kill).
+    """
+    try:
+        if container.exec_run(["kill", "-KILL", "-1"], user=SANDBOX_USER).exit_code in (0, 1, 137, -1):
+            return
+    except Exception:  # noqa: BLE001, S110 - fall through to killing the container
+        pass
     try:
         container.kill()
     except Exception:  # noqa: BLE001, S110 - already gone

@@ -1,12 +1,12 @@
 """Output capture shared by every backend.
 
-`OutputSink` takes raw chunks from stdout and stderr as they arrive (from pipes, or from a container's demultiplexed
+`OutputCapture` takes raw chunks from stdout and stderr as they arrive (from pipes, or from a container's demultiplexed
 attach stream), decodes them as UTF-8 with replacement characters (never raising), forwards the text to the caller's
 `on_output` right away, and enforces ONE byte budget over both streams together. The chunk that crosses the budget is
 cut at the budget, TRUNCATION_MARKER is appended to that stream, and `on_limit` is called once so the backend stops
 the program. Nothing is ever split into lines, so a 50 MB line without a newline costs at most the budget in memory.
 
-`PipeCapture` reads two pipes into a sink with one thread each (`os.read` of whatever is available, so text shows up
+`PipeCapture` reads two pipes into a capture with one thread each (`os.read` of whatever is available, so text shows up
 live even without newlines).
 """
 
@@ -26,7 +26,7 @@ STREAMS = ("stdout", "stderr")
 READ_SIZE = 64 * 1024
 
 
-class OutputSink:
+class OutputCapture:
     """Collects stdout/stderr under a combined byte limit; thread-safe; callbacks are never run concurrently."""
 
     def __init__(
@@ -47,7 +47,7 @@ class OutputSink:
         self._callback_failed = False
         self._closed = False
 
-    def feed(self, stream: str, data: bytes) -> bool:
+    def add(self, stream: str, data: bytes) -> bool:
         """Add a chunk of raw output. Returns False once the limit has been reached (the caller may stop reading)."""
         if stream not in self._parts:
             raise ValueError(f"unknown stream {stream!r}")
@@ -77,6 +77,8 @@ class OutputSink:
             except Exception:  # noqa: BLE001 - a failing stop hook must not kill the reader; it is logged
                 log.exception("output limit hook failed")
         return not hit_limit
+
+    feed = add
 
     def close(self) -> None:
         """Flush partial UTF-8 sequences left at the end of each stream (as replacement characters)."""
@@ -115,13 +117,13 @@ class OutputSink:
 
 
 class PipeCapture:
-    """Reads a process's stdout and stderr pipes into an OutputSink, one thread per pipe, until EOF.
+    """Reads a process's stdout and stderr pipes into an OutputCapture, one thread per pipe, until EOF.
 
     After the limit is reached the threads keep draining (and discarding) so a writer never blocks on a full pipe
     while the backend is stopping it. The file descriptors are owned (closed) by this object.
     """
 
-    def __init__(self, sink: OutputSink, stdout_fd: int, stderr_fd: int, name: str = "output"):
+    def __init__(self, sink: OutputCapture, stdout_fd: int, stderr_fd: int, name: str = "output"):
         self.sink = sink
         self._threads = [
             threading.Thread(target=self._pump, args=(stream, fd), name=f"{name}-{stream}", daemon=True)
@@ -142,7 +144,7 @@ class PipeCapture:
                     break
                 if not chunk:
                     break
-                self.sink.feed(stream, chunk)
+                self.sink.add(stream, chunk)
         finally:
             try:
                 os.close(fd)
@@ -156,3 +158,6 @@ class PipeCapture:
         done = not any(thread.is_alive() for thread in self._threads)
         self.sink.close()
         return done
+
+
+OutputSink = OutputCapture  # older name

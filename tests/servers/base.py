@@ -97,11 +97,9 @@ class BaseHandler(BaseHTTPRequestHandler):
         name = self.routes.get((method, path))
         self.responded = False
         try:
-            if not self.check_access(path):
-                pass
-            elif name is None:
+            if name is None:
                 self.unknown_route(method, path)
-            else:
+            elif self.check_access(path):
                 getattr(self, name)()
             if not self.responded:  # a route that forgot to answer must not leave the client waiting
                 self.send_bytes(500, b"test server: the route sent no response", "text/plain")
@@ -110,6 +108,14 @@ class BaseHandler(BaseHTTPRequestHandler):
             self.owner._record_disconnect(self.model_name or path)
         except EndConnection:
             self.drop_connection()
+        except Exception as exc:  # noqa: BLE001 - e.g. a failing reply_fn: report it to the client and the test
+            self.owner._record_error(exc)
+            if self.responded:
+                self.drop_connection()
+            else:
+                message = f"test server error: {type(exc).__name__}: {exc}".encode()
+                with contextlib.suppress(ClientGone, EndConnection):
+                    self.send_bytes(500, message, "text/plain; charset=utf-8")
         if self.owner._stopping.is_set():
             self.close_connection = True
 
@@ -279,6 +285,7 @@ class TestServer:
         self.api_key = api_key
         self.requests: list[RecordedRequest] = []
         self.client_disconnects: list[str] = []  # model names whose stream the client abandoned mid-way
+        self.errors: list[Exception] = []  # exceptions raised inside handlers (a failing reply_fn...)
         self._address = (host, port)
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -370,6 +377,10 @@ class TestServer:
         with self._lock:
             self.client_disconnects.append(model)
 
+    def _record_error(self, exc: Exception) -> None:
+        with self._lock:
+            self.errors.append(exc)
+
     def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == path and (method is None or r.method == method)]
 
@@ -383,3 +394,4 @@ class TestServer:
         with self._lock:
             self.requests.clear()
             self.client_disconnects.clear()
+            self.errors.clear()

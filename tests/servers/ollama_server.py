@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from .base import BaseHandler, TestServer
-from .openai_server import OpenAIRoutes, _bearer, openai_error
+from .openai_server import OpenAIRoutes, bearer_key, openai_error
 from .scripts import ModelBehaviour, parameter_count, plan_reply
 
 OLLAMA_ERRORS = {
@@ -82,7 +82,7 @@ class OllamaHandler(OpenAIRoutes, BaseHandler):
         """With an api_key (Ollama behind an auth proxy, or ollama.com), native routes need the bearer key."""
         if self.owner.api_key is None or path.startswith("/v1/") or path == "/":
             return True
-        if _bearer(self.headers) == self.owner.api_key:
+        if bearer_key(self.headers) == self.owner.api_key:
             return True
         self.error(401, "unauthorized")
         return False
@@ -289,18 +289,18 @@ class OllamaHandler(OpenAIRoutes, BaseHandler):
         first_load = self.owner.mark_loaded(model, keep_alive)
 
         def final_stats() -> dict:
-            total = max(1, time.monotonic_ns() - started)
-            load = 1_000_000 if first_load else 50_000
-            prompt = max(1, (total - load) // 10)
+            elapsed = max(2, time.monotonic_ns() - started)
+            load = 1_000_000 if first_load else 50_000  # nanoseconds, like all Ollama durations
+            prompt = max(1, elapsed // 10)
             return {
                 "done_reason": plan.finish_reason,
                 "done": True,
-                "total_duration": total,
+                "total_duration": load + elapsed,
                 "load_duration": load,
                 "prompt_eval_count": plan.prompt_tokens,
                 "prompt_eval_duration": prompt,
                 "eval_count": plan.completion_tokens,
-                "eval_duration": max(1, total - load - prompt),
+                "eval_duration": elapsed - prompt,
             }
 
         if not stream:

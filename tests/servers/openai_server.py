@@ -45,7 +45,7 @@ class OpenAIRoutes:
         """Check `Authorization: Bearer <key>` when the server has an api_key; answer 401 otherwise."""
         if self.owner.api_key is None:
             return True
-        key = _bearer(self.headers)
+        key = bearer_key(self.headers)
         if key == self.owner.api_key:
             return True
         self.openai_fail(401, sent_key=key)
@@ -84,7 +84,7 @@ class OpenAIRoutes:
             )
         self.model_name = model
         if self.owner.fails_now(behaviour):
-            return self.openai_fail(behaviour.status, behaviour, model=model, sent_key=_bearer(self.headers))
+            return self.openai_fail(behaviour.status, behaviour, model=model, sent_key=bearer_key(self.headers))
         if behaviour.hang:
             self.pause(None)
         max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
@@ -146,7 +146,7 @@ class OpenAIRoutes:
         return None
 
 
-def _bearer(headers: Any) -> str | None:
+def bearer_key(headers: Any) -> str | None:
     sent = headers.get("Authorization", "")
     return sent[7:] if sent.lower().startswith("bearer ") else None
 

@@ -1,0 +1,282 @@
+"""Assembling browser programs: HTML pages with their CSS/JS, React and Vue projects."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from core.extraction import analysis
+from core.extraction.items import Item, pick, safe, unique_path
+from core.extraction.sniff import has_jsx, has_typescript
+
+SCRIPT_EXTENSIONS = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".vue")
+
+
+class Assembly:
+    """The files being collected for one program."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, str] = {}
+        self.items: dict[str, Item] = {}
+        self.notes: list[str] = []
+        self.used: set[int] = set()
+
+    def add(self, path: str, item: Item, content: str | None = None) -> str:
+        path = safe(path) or "file"
+        if path in self.files and self.items.get(path) is not item:
+            path = unique_path(path, self.files)
+        self.files[path] = item.code if content is None else content
+        self.items[path] = item
+        self.used.add(item.index)
+        item.path = path
+        return path
+
+    def has(self, path: str) -> bool:
+        return path in self.files
+
+
+def group_named(items: list[Item], notes: list[str]) -> list[Item]:
+    """One item per named path (the alternatives rule among repeats of the same file), in order of appearance."""
+    by_path: dict[str, list[Item]] = {}
+    for item in items:
+        by_path.setdefault(item.path or "", []).append(item)
+    chosen = [pick(group, notes, f"versions of {path}") if len(group) > 1 else group[0] for path, group in by_path.items()]
+    return sorted(chosen, key=lambda item: item.index)
+
+
+def _find_file(assembly: Assembly, path: str) -> str | None:
+    """The collected file an import/reference points at (extension and /index optional)."""
+    if path in assembly.files:
+        return path
+    for ext in SCRIPT_EXTENSIONS + (".css",):
+        if path + ext in assembly.files:
+            return path + ext
+        if f"{path}/index{ext}" in assembly.files:
+            return f"{path}/index{ext}"
+    return None
+
+
+def _script_extension(item: Item) -> str:
+    if item.language == "vue":
+        return ".vue"
+    typescript = item.language in ("typescript", "tsx") or (item.language is None and has_typescript(item.code))
+    jsx = item.language in ("jsx", "tsx") or has_jsx(item.code)
+    return (".tsx" if jsx else ".ts") if typescript else (".jsx" if jsx else ".js")
+
+
+def _matches_import(item: Item, specifier: str, default: str | None, names: list[str]) -> bool:
+    stem = posixpath.splitext(posixpath.basename(specifier))[0].lower()
+    if specifier.endswith((".css", ".scss")):
+        return item.role == "style"
+    if item.role != "program":
+        return False
+    if specifier.endswith(".vue") or item.language == "vue":
+        if item.language != "vue" and item.env != "vue":
+            return False
+        declared = re.search(r"\bname\s*:\s*['\"]([\w-]+)['\"]", item.code)
+        return declared is None or declared.group(1).replace("-", "").lower() == stem.replace("-", "")
+    exported_default, exported = analysis.js_exports(item.code)
+    if exported_default and exported_default.lower() == stem:
+        return True
+    if names and set(names) <= exported:
+        return True
+    component = re.search(r"(?:function|class|const)\s+([A-Z]\w*)", item.code)
+    return bool(default and component and component.group(1).lower() == stem and stem == default.lower())
+
+
+def resolve_script_imports(assembly: Assembly, pool: list[Item]) -> None:
+    """Name unnamed blocks after the relative imports that point at them (`import TodoItem from './TodoItem'`,
+    `import './App.css'`, `require('./utils')`), following newly named files too."""
+    queue = list(assembly.files)
+    while queue:
+        importer = queue.pop(0)
+        if not importer.endswith(SCRIPT_EXTENSIONS):
+            continue
+        for specifier, default, names in analysis.js_relative_imports(assembly.files[importer]):
+            target = analysis.resolve_relative(importer, specifier)
+            if _find_file(assembly, target):
+                continue
+            for item in pool:
+                if item.index in assembly.used or item.path:
+                    continue
+                if _matches_import(item, specifier, default, names):
+                    has_ext = posixpath.splitext(target)[1] in SCRIPT_EXTENSIONS + (".css", ".scss")
+                    path = assembly.add(target if has_ext else target + _script_extension(item), item)
+                    assembly.notes.append(f"block {item.index + 1} named {path} after the import in {importer}")
+                    queue.append(path)
+                    break
+
+
+def _inject(html: str, tag: str, before: str) -> str:
+    match = re.search(before, html, re.IGNORECASE)
+    if match:
+        return html[: match.start()] + tag + "\n" + html[match.start():]
+    return html + "\n" + tag + "\n"
+
+
+def assemble_html(items: list[Item], notes: list[str]) -> tuple[dict[str, str], str]:
+    assembly = Assembly()
+    docs = [i for i in items if i.language == "html" and i.env == "html"]
+    full = [i for i in docs if analysis.is_html_document(i.code) or i.path]
+    named = group_named([i for i in docs if i.path], notes)
+    for item in named:
+        assembly.add(item.path, item)
+    unnamed_docs = [i for i in full if not i.path] or ([] if named else [i for i in docs if not i.path])
+    if unnamed_docs and not named:
+        chosen = pick(unnamed_docs, notes, "HTML pages")
+        assembly.add("index.html", chosen)
+        if chosen.language == "html" and not analysis.is_html_document(chosen.code) and "<svg" in chosen.code[:5000]:
+            notes.append("SVG shown as an HTML page")
+    elif unnamed_docs:
+        notes.append(f"ignored {len(unnamed_docs)} unnamed HTML block(s) beside the named page(s)")
+    if not assembly.files:
+        page = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n</head>\n<body>\n</body>\n</html>\n"
+        anchor = next(i for i in items if i.role in ("program", "style"))
+        assembly.files["index.html"] = page
+        assembly.items["index.html"] = anchor
+        notes.append("the answer has no HTML page: index.html was generated to host its scripts/styles")
+    pages = [path for path in assembly.files if path.endswith((".html", ".htm"))]
+    entry = "index.html" if "index.html" in pages else pages[0]
+    styles = [i for i in items if i.role == "style"]
+    scripts = [i for i in items if i.role == "program" and i.language in ("javascript", "typescript", "jsx", "tsx")]
+    for page in pages:
+        base = posixpath.dirname(page)
+        for kind, reference in analysis.html_references(assembly.files[page]):
+            target = safe(posixpath.normpath(posixpath.join(base, reference.split("?")[0])))
+            if not target or target in assembly.files:
+                continue
+            pool = styles if kind == "css" else scripts
+            same = [i for i in pool if i.path == target] or [i for i in pool if i.basename == posixpath.basename(target)]
+            same = [i for i in same if i.index not in assembly.used]
+            if same:
+                item = pick(same)
+                if item.path != target:
+                    notes.append(f"{item.path} placed at {target}, where {page} loads it")
+                assembly.add(target, item)
+                continue
+            free = [i for i in pool if not i.path and i.index not in assembly.used]
+            if free:
+                item = free[0] if kind == "css" else pick(free, notes, "unnamed scripts")
+                assembly.add(target, item)
+                notes.append(f"block {item.index + 1} named {target}, as {page} references it")
+    for item in [i for i in styles + scripts if i.path and i.index not in assembly.used]:
+        if family_ok(item):
+            assembly.add(item.path, item)
+            notes.append(f"{item.path} is not referenced by {entry}")
+    loose_styles = [i for i in styles if not i.path and i.index not in assembly.used]
+    if loose_styles:
+        css = "\n".join(i.code for i in loose_styles)
+        assembly.files[entry] = _inject(assembly.files[entry], f"<style>\n{css}</style>", r"</head>|<body\b")
+        assembly.used.update(i.index for i in loose_styles)
+        notes.append(f"{len(loose_styles)} unnamed CSS block(s) injected into {entry}")
+    loose_scripts = [i for i in scripts if not i.path and i.index not in assembly.used and i.env in ("dom", "javascript")]
+    if loose_scripts:
+        item = pick(loose_scripts, notes, "unnamed scripts")
+        assembly.files[entry] = _inject(assembly.files[entry], f"<script>\n{item.code}</script>", r"</body>|</html>")
+        assembly.used.add(item.index)
+        notes.append(f"unnamed script (block {item.index + 1}) injected into {entry}")
+    add_referenced_data(assembly, items)
+    return assembly.files, entry
+
+
+def family_ok(item: Item) -> bool:
+    return item.role == "style" or item.env in ("dom", "javascript", "html")
+
+
+def add_referenced_data(assembly: Assembly, items: list[Item]) -> None:
+    """Named data files (JSON, CSV, text...) whose name the program's code mentions."""
+    text = "\n".join(assembly.files.values())
+    for item in items:
+        if item.role == "data" and item.path and item.index not in assembly.used:
+            if item.path in text or (item.basename and re.search(r"[\"'/]" + re.escape(item.basename) + r"[\"']", text)):
+                assembly.add(item.path, item)
+                assembly.notes.append(f"data file {item.path} included: the program reads it")
+
+
+def _is_app_shell(item: Item) -> bool:
+    return item.language == "html" and bool(re.search(r"id=[\"'](?:root|app)[\"']", item.code))
+
+
+def assemble_component_app(items: list[Item], notes: list[str], env: str) -> tuple[dict[str, str], str]:
+    """React or Vue: components, their CSS, the page shell, package.json and config files."""
+    assembly = Assembly()
+    scripts = [i for i in items if i.role == "program" and (
+        i.env == env or i.language in ("javascript", "typescript", "jsx", "tsx", "vue") and i.env in (
+            "javascript", "typescript", "dom", env))]
+    main_like = [i for i in scripts if i.env == env]
+    for item in group_named([i for i in scripts if i.path], notes):
+        assembly.add(item.path, item)
+    for item in items:
+        if item.path and item.role in ("style", "config", "deps") and (
+                item.role != "deps" or item.basename == "package.json"):
+            assembly.add(item.path, item)
+    shells = [i for i in items if _is_app_shell(i)]
+    if shells:
+        named_shell = [i for i in shells if i.path]
+        shell = pick(named_shell or shells)
+        assembly.add(shell.path or "index.html", shell)
+    resolve_script_imports(assembly, scripts + [i for i in items if i.role == "style"])
+    entry = _component_entry(assembly, env)
+    free = [i for i in main_like if not i.path and i.index not in assembly.used]
+    if free and entry is None:
+        imported = _imported_by_others(free)
+        chosen = pick([i for i in free if i.index not in imported] or free, notes, f"{env} components")
+        entry = assembly.add(_default_component_path(chosen, env, assembly), chosen)
+        resolve_script_imports(assembly, scripts + [i for i in items if i.role == "style"])
+    elif free:
+        notes.append(f"ignored {len(free)} unnamed {env} block(s) beside {entry}")
+    if entry is None:
+        candidates = [p for p in assembly.files if p.endswith(SCRIPT_EXTENSIONS)]
+        entry = candidates[0] if candidates else next(iter(assembly.files))
+    loose_styles = [i for i in items if i.role == "style" and i.index not in assembly.used]
+    for item in loose_styles:
+        path = assembly.add(posixpath.join(posixpath.dirname(entry), "styles.css"), item)
+        notes.append(f"unnamed CSS (block {item.index + 1}) kept as {path}; no component imports it")
+    add_referenced_data(assembly, items)
+    notes.extend(assembly.notes)
+    return assembly.files, entry
+
+
+def _imported_by_others(free: list[Item]) -> set[int]:
+    """Unnamed blocks that another unnamed block imports (so they are not the app's root)."""
+    imported: set[int] = set()
+    for importer in free:
+        for specifier, default, names in analysis.js_relative_imports(importer.code):
+            for item in free:
+                if item is not importer and item.index not in imported and _matches_import(item, specifier, default, names):
+                    imported.add(item.index)
+                    break
+    return imported
+
+
+def _default_component_path(item: Item, env: str, assembly: Assembly) -> str:
+    ext = _script_extension(item)
+    if env == "vue":
+        if ext == ".vue" or item.language in ("vue", "html"):
+            return "App.vue"
+        if re.search(r"\bcreateApp\s*\(", item.code) and not re.search(r"export\s+default", item.code):
+            return "main" + (".ts" if ext.startswith(".ts") else ".js")
+        return "App" + (".ts" if ext.startswith(".ts") else ".js")
+    if ext in (".js", ".ts"):
+        ext = ".jsx" if ext == ".js" else ".tsx"
+    in_src = any(path.startswith("src/") for path in assembly.files)
+    return ("src/App" if in_src else "App") + ext
+
+
+def _component_entry(assembly: Assembly, env: str) -> str | None:
+    paths = [p for p in assembly.files if p.endswith(SCRIPT_EXTENSIONS)]
+    apps = [p for p in paths if posixpath.splitext(posixpath.basename(p))[0] == "App"]
+    if env == "vue":
+        apps.sort(key=lambda p: (not p.endswith(".vue"), p.count("/")))
+    else:
+        apps.sort(key=lambda p: (p.endswith((".js", ".ts")), p.count("/")))
+    if apps:
+        return apps[0]
+    components = [p for p in paths if (p.endswith(".vue") if env == "vue" else has_jsx(assembly.files[p]))
+                  and re.search(r"export\s+default", assembly.files[p])]
+    imported = {analysis.resolve_relative(p, spec) for p in paths for spec, _, _ in
+                analysis.js_relative_imports(assembly.files[p])}
+    roots = [p for p in components if posixpath.splitext(p)[0] not in imported and p not in imported]
+    if roots:
+        return roots[0]
+    return components[0] if components else None

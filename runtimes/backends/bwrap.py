@@ -1,0 +1,769 @@
+"""The bubblewrap backend: each phase is a fresh `bwrap` sandbox on the host, limited by its own cgroup.
+
+How one phase runs:
+
+1. A cgroup is made for the run (memory without swap, pids, CPU quota; see cgroups.py), or the setrlimit fallback.
+2. `bwrap` starts in it with every namespace unshared (network too, unless `spec.network`), uid 1000 inside, no
+   capabilities, no new privileges, nested user namespaces disabled, an empty environment, stdin /dev/null. The
+   sandbox sees read-only /usr (and the /bin, /lib links), a small /etc subset with generated passwd/group/hosts,
+   a fresh /proc (its /proc/sys read-only) and /dev, size-capped tmpfs at /tmp, /dev/shm and /work, the sandbox
+   venv read-only at /opt/venv, the deps folder at /opt/deps, and host toolchains read-only under /opt/toolchains.
+   The root folder and /dev are then remounted read-only. Nothing else of the host is there.
+3. A three-line shell wrapper inside says "ready"; the host copies the workspace into the sandbox's /work tmpfs
+   (through /proc/<pid>/root, without following any link) and keeps a descriptor on that folder; then says "go",
+   and the wrapper execs the program.
+4. The run ends when the program exits (bwrap's pid namespace dies with it, taking every daemon along), when the
+   timeout passes, or when the combined output limit is reached; then every process in the cgroup is killed.
+5. The workspace is copied back from the descriptor kept in step 3 (the tmpfs outlives the namespace while that
+   descriptor is open), links copied as links, never followed; files deleted inside are deleted on the host. Then
+   the cgroup is removed. The workspace size limit is the tmpfs size: a program that fills it gets ENOSPC (or, with
+   cgroups, an out-of-memory kill, since tmpfs pages count as the run's memory), never the host disk.
+
+When running as root, bwrap itself is started as an unprivileged host user (nobody by default): a sandbox user
+mapped to host root could write global sysctls such as kernel.core_pattern through /proc/sys (checked on this
+kernel), and would own every root-owned file it can see. Folders it needs from places that user cannot enter (the
+venv in /root/.cache, rustup in /root/.rustup, the deps cache) are bind-mounted for it in a private mount
+namespace of the child process before bwrap starts; no mount is ever made in the host's namespace.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import functools
+import glob
+import json
+import logging
+import os
+import select
+import shutil
+import signal
+import stat
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runtimes import host_env
+from runtimes.backends.base import DEPS, VENV, WORKDIR, OutputCallback, PhaseSession, PhaseSpec
+from runtimes.backends.cgroups import (
+    CgroupError,
+    CgroupSupport,
+    ResourceLimits,
+    RlimitRun,
+    RunLimits,
+    cgroup_support,
+)
+from runtimes.backends.output import OutputCapture, PipeCapture
+from runtimes.limits import MIB, Limits
+from runtimes.results import PhaseResult
+
+log = logging.getLogger(__name__)
+
+SANDBOX_UID = SANDBOX_GID = 1000  # the user inside
+HOST_UID_ENV = "ARENA_SANDBOX_HOST_UID"  # as root: the host uid sandboxes run as ("0" keeps root; not advised)
+DEFAULT_HOST_UID = 65534  # nobody
+STAGE_DIRS = ("/mnt", "/media", "/srv")  # covered by a private tmpfs in the child's own mount namespace only
+SETUP_TIMEOUT_S = 20.0
+PIDS_OVERHEAD = 3  # bwrap's monitor and init processes run in the run's cgroup too
+MAX_COPY_ENTRIES = 20_000
+MAX_COPY_DEPTH = 64
+BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# /etc entries the sandbox may read: loader config, certificates, alternatives, Java and Python config, name
+# service config. Never passwd/shadow/group from the host (generated instead), never credentials.
+ETC_ENTRIES = (
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl/certs", "ssl/openssl.cnf", "ca-certificates",
+    "ca-certificates.conf", "java-*", "python3*", "nsswitch.conf", "host.conf", "gai.conf", "localtime", "timezone",
+    "mime.types", "os-release", "debian_version", "lsb-release", "fonts", "protocols", "services",
+)
+NETWORK_ETC_ENTRIES = ("resolv.conf",)  # only the install phase, which has network, needs a resolver
+PASSWD = (
+    "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+    f"sandbox:x:{SANDBOX_UID}:{SANDBOX_GID}:sandbox:/tmp:/bin/sh\n"
+    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+)
+GROUP = f"root:x:0:\nsandbox:x:{SANDBOX_GID}:\nnogroup:x:65534:\n"
+HOSTS = "127.0.0.1\tlocalhost sandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+# fd numbers inside the sandbox (a POSIX shell only handles 0-9 in redirections)
+FD_READY, FD_GO, FD_INFO, FD_PASSWD, FD_GROUP, FD_HOSTS, FD_RESOLV = 3, 4, 5, 6, 7, 8, 9
+# Says "ready", waits for "go" (the host copies the workspace in between), then becomes the program.
+WRAPPER = (
+    f'printf R >&{FD_READY} && read -r _ <&{FD_GO} && '
+    f'exec {{limit}}"$@" {FD_READY}>&- {FD_GO}<&- {FD_INFO}>&- 6<&- 7<&- 8<&- 9<&-; exit 125'
+)
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself failed; the message is a sentence for the user."""
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# the child side (between fork and exec): only system calls
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.unshare.argtypes = [ctypes.c_int]
+CLONE_NEWNS = 0x00020000
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+
+
+def _sys(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+@dataclass
+class _ChildSetup:
+    limits_run: RunLimits
+    fd_map: list[tuple[int, int]]  # (parent fd >= 10, fd number in the child)
+    drop_to: int | None  # host uid/gid to become (root only)
+    stage_dir: str | None = None
+    stage_sources: list[tuple[str, str]] = field(default_factory=list)  # (host folder, staging folder)
+
+    def __call__(self) -> None:
+        try:
+            self.limits_run.attach_self()
+            keep = {0, 1, 2}
+            for source, target in self.fd_map:
+                os.dup2(source, target)  # inheritable
+                keep.add(target)
+            for name in os.listdir("/proc/self/fd"):  # close_fds, but keeping our numbering
+                fd = int(name)
+                if fd in keep:
+                    continue
+                try:
+                    if not fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC:
+                        os.close(fd)
+                except OSError:
+                    pass
+            if self.drop_to is not None:
+                if self.stage_dir:
+                    _sys(_libc.unshare(CLONE_NEWNS), "unshare(mount namespace)")
+                    _sys(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make mounts private")
+                    # Opened in this namespace (a bind source must be), before the tmpfs may hide them.
+                    fds = [os.open(path, os.O_PATH | os.O_CLOEXEC) for path, _ in self.stage_sources]
+                    _sys(_libc.mount(b"tmpfs", self.stage_dir.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
+                                     b"size=64k,mode=0755"), "mount staging tmpfs")
+                    for source_fd, (_, folder) in zip(fds, self.stage_sources):
+                        os.mkdir(folder, 0o755)
+                        _sys(_libc.mount(f"/proc/self/fd/{source_fd}".encode(), folder.encode(), None,
+                                         MS_BIND | MS_REC, None), f"bind {folder}")
+                os.setgroups([])
+                os.setresgid(self.drop_to, self.drop_to, self.drop_to)
+                os.setresuid(self.drop_to, self.drop_to, self.drop_to)
+        except BaseException as exc:
+            os.write(2, f"code-arena: preparing the sandbox process failed: {exc}\n".encode())
+            raise
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# copying the workspace in and out without ever following a link
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.entries = 0
+        self.skipped: list[str] = []
+
+
+def _open_dir(name: str, dir_fd: int) -> int:
+    return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+
+
+def _remove(name: str, dir_fd: int) -> None:
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(st.st_mode):
+        shutil.rmtree(name, dir_fd=dir_fd)
+    else:
+        os.unlink(name, dir_fd=dir_fd)
+
+
+def _copy_file(name: str, src_dir: int, dst_dir: int, st: os.stat_result, owner: int | None) -> None:
+    src = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=src_dir)
+    try:
+        if not stat.S_ISREG(os.fstat(src).st_mode):  # swapped for something else since the listing
+            return
+        try:
+            existing = os.stat(name, dir_fd=dst_dir, follow_symlinks=False)
+            if not stat.S_ISREG(existing.st_mode):
+                _remove(name, dst_dir)
+        except FileNotFoundError:
+            pass
+        mode = stat.S_IMODE(st.st_mode) & 0o777
+        dst = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                      dir_fd=dst_dir)
+        try:
+            offset, size = 0, os.fstat(src).st_size
+            while offset < size:
+                sent = os.sendfile(dst, src, offset, min(size - offset, 1 << 30))
+                if sent == 0:
+                    break
+                offset += sent
+            os.fchmod(dst, mode)
+            if owner is not None:
+                os.fchown(dst, owner, owner)
+            os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)
+
+
+def _copy_tree(src_dir: int, dst_dir: int, *, owner: int | None, mirror: bool, budget: _Budget,
+               depth: int = 0, where: str = "") -> None:
+    """Copy the folder `src_dir` into `dst_dir` (both open descriptors). Links are copied as links; fifos, sockets
+    and devices are skipped. With `mirror`, entries of dst missing from src are deleted and unchanged files kept."""
+    names = sorted(entry.name for entry in os.scandir(src_dir))
+    present = set()
+    for name in names:
+        if budget.entries >= MAX_COPY_ENTRIES:
+            budget.skipped.append(f"{where}{name} (more than {MAX_COPY_ENTRIES} entries)")
+            present.update(names)  # never delete what was not looked at
+            break
+        budget.entries += 1
+        present.add(name)
+        try:
+            st = os.stat(name, dir_fd=src_dir, follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        try:
+            dst_st = os.stat(name, dir_fd=dst_dir, follow_symlinks=False)
+        except FileNotFoundError:
+            dst_st = None
+        if stat.S_ISDIR(st.st_mode):
+            if depth >= MAX_COPY_DEPTH:
+                budget.skipped.append(f"{where}{name}/ (nested too deep)")
+                continue
+            if dst_st is not None and not stat.S_ISDIR(dst_st.st_mode):
+                _remove(name, dst_dir)
+                dst_st = None
+            if dst_st is None:
+                os.mkdir(name, 0o700, dir_fd=dst_dir)
+            sub_src = _open_dir(name, src_dir)
+            try:
+                sub_dst = _open_dir(name, dst_dir)
+                try:
+                    _copy_tree(sub_src, sub_dst, owner=owner, mirror=mirror, budget=budget, depth=depth + 1,
+                               where=f"{where}{name}/")
+                    os.fchmod(sub_dst, stat.S_IMODE(st.st_mode) & 0o777 | 0o700)
+                    if owner is not None:
+                        os.fchown(sub_dst, owner, owner)
+                finally:
+                    os.close(sub_dst)
+            finally:
+                os.close(sub_src)
+        elif stat.S_ISLNK(st.st_mode):
+            target = os.readlink(name, dir_fd=src_dir)
+            if dst_st is not None:
+                if stat.S_ISLNK(dst_st.st_mode) and os.readlink(name, dir_fd=dst_dir) == target:
+                    continue
+                _remove(name, dst_dir)
+            os.symlink(target, name, dir_fd=dst_dir)
+            if owner is not None:
+                os.chown(name, owner, owner, dir_fd=dst_dir, follow_symlinks=False)
+        elif stat.S_ISREG(st.st_mode):
+            if (mirror and dst_st is not None and stat.S_ISREG(dst_st.st_mode) and dst_st.st_size == st.st_size
+                    and dst_st.st_mtime_ns == st.st_mtime_ns
+                    and stat.S_IMODE(dst_st.st_mode) == stat.S_IMODE(st.st_mode) & 0o777):
+                continue
+            _copy_file(name, src_dir, dst_dir, st, owner)
+        else:
+            budget.skipped.append(f"{where}{name} (not a file, folder or link)")
+            present.discard(name)
+    if mirror:
+        for entry in list(os.scandir(dst_dir)):
+            if entry.name not in present:
+                _remove(entry.name, dst_dir)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# the backend
+
+
+@dataclass
+class _Mount:
+    source: Path
+    target: str
+    writable: bool = False
+
+
+class BwrapBackend:
+    name = "bwrap"
+
+    def __init__(self, venv: Path | None = None, *, cgroups: CgroupSupport | None = None,
+                 host_uid: int | None = None, build_venv: bool = True) -> None:
+        self._venv = venv
+        self._build_venv = build_venv
+        self._venv_error: str | None = None
+        self._lock = threading.Lock()
+        self._cgroups = cgroups
+        self._active: dict[int, tuple[subprocess.Popen, RunLimits]] = {}
+        self._closed = False
+        self.bwrap = shutil.which("bwrap")
+        self.host_uid = host_uid if host_uid is not None else self._default_host_uid()
+        self._drop_checked = False
+        self._drop_note: str | None = None
+
+    # -- public ------------------------------------------------------------------------------------------------------
+
+    @property
+    def cgroups(self) -> CgroupSupport:
+        if self._cgroups is None:
+            self._cgroups = cgroup_support()
+        return self._cgroups
+
+    @property
+    def limits_note(self) -> str | None:
+        """A sentence when this machine's limits or isolation are weaker than designed, else None."""
+        notes = []
+        if self.cgroups.kind == "none":
+            notes.append(RlimitRun(ResourceLimits(0, 0, 1.0, 1), self.cgroups.reason).note or "")
+        if self._drop_note:
+            notes.append(self._drop_note)
+        return " ".join(notes) or None
+
+    def session(self, workspace: Path, deps_dir: Path | None, limits: Limits) -> PhaseSession:
+        return PhaseSession(self, workspace, deps_dir, limits)
+
+    def run_phase(self, spec: PhaseSpec, limits: Limits, on_output: OutputCallback | None = None) -> PhaseResult:
+        started = time.monotonic()
+        try:
+            if self._closed:
+                raise SandboxError("The bubblewrap backend was closed.")
+            if not self.bwrap:
+                raise SandboxError("bubblewrap (bwrap) is not installed, so nothing can run in this sandbox: "
+                                   "install it (`sudo apt-get install bubblewrap`) or use the container backend.")
+            venv = self._sandbox_venv()
+            self._check_uid_drop()
+            run = self.cgroups.create(ResourceLimits(
+                memory_bytes=limits.memory_mb * MIB,
+                pids=limits.processes + PIDS_OVERHEAD,
+                cpus=limits.cpus,
+                cpu_seconds=int(spec.timeout_s) + 2,
+            ))
+        except SandboxError as exc:
+            return _failure(str(exc), started)
+        except CgroupError as exc:
+            return _failure(f"The sandbox's resource limits could not be set up, so the program was not run: {exc}.",
+                            started)
+        try:
+            return self._run(spec, limits, on_output, venv, run, started)
+        except SandboxError as exc:
+            return _failure(str(exc), started)
+        finally:
+            self.cgroups.release(run)
+
+    def close(self) -> None:
+        """Kill every sandbox still running and remove this process's cgroups."""
+        self._closed = True
+        with self._lock:
+            active = list(self._active.values())
+        for process, run in active:
+            run.kill_all()
+            _kill_group(process)
+        if self._cgroups is not None:
+            self._cgroups.close()
+
+    # -- setup -------------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _default_host_uid() -> int | None:
+        if os.geteuid() != 0:
+            return None  # already unprivileged: the sandbox user maps to this user
+        raw = os.environ.get(HOST_UID_ENV, "").strip()
+        uid = int(raw) if raw.isdigit() else DEFAULT_HOST_UID
+        return None if uid == 0 else uid
+
+    def _sandbox_venv(self) -> Path:
+        with self._lock:
+            if self._venv is None and self._venv_error is None:
+                if host_env.venv_is_current() or not self._build_venv:
+                    self._venv = host_env.sandbox_venv_path()
+                else:
+                    try:
+                        self._venv = host_env.ensure_sandbox_venv(progress=log.info)
+                    except Exception as exc:  # noqa: BLE001 - any failure becomes a sandbox error sentence
+                        self._venv_error = str(exc)
+            if self._venv_error:
+                raise SandboxError(f"The sandbox's Python environment could not be built: {self._venv_error}")
+            assert self._venv is not None
+            return self._venv
+
+    def _check_uid_drop(self) -> None:
+        """Once: can bwrap create its namespaces as the unprivileged host uid? If not, run it as root (noted)."""
+        if self.host_uid is None or self._drop_checked:
+            return
+        with self._lock:
+            if self._drop_checked:
+                return
+            uid = self.host_uid
+
+            def become() -> None:
+                os.setgroups([])
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+
+            try:
+                probe = subprocess.run(
+                    [str(self.bwrap), "--unshare-all", "--unshare-user", "--uid", str(SANDBOX_UID), "--ro-bind",
+                     "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink",
+                     "usr/lib64", "/lib64", "/usr/bin/true"],
+                    preexec_fn=become, capture_output=True, text=True, timeout=10, env={}, cwd="/", check=False)
+                ok, detail = probe.returncode == 0, probe.stderr.strip()
+            except (OSError, subprocess.SubprocessError) as exc:
+                ok, detail = False, str(exc)
+            if not ok:
+                log.warning("bwrap cannot run as uid %s (%s); sandboxes will map to host root", uid, detail)
+                self._drop_note = (f"bubblewrap could not run as the unprivileged host user {uid} ({detail}), so "
+                                   "the sandbox user maps to host root (without capabilities).")
+                self.host_uid = None
+            self._drop_checked = True
+
+    def _mounts(self, spec: PhaseSpec, venv: Path) -> list[_Mount]:
+        mounts = [_Mount(venv, VENV)]
+        if spec.deps_dir is not None:
+            mounts.append(_Mount(Path(spec.deps_dir), DEPS, writable=spec.deps_writable))
+        for toolchain in host_env.host_toolchains():
+            mounts.append(_Mount(toolchain.host_dir, toolchain.sandbox_dir))
+        return mounts
+
+    def _environment(self, spec: PhaseSpec) -> dict[str, str]:
+        bins = [f"{VENV}/bin", *(t.bin_dir for t in host_env.host_toolchains())]
+        env = {
+            "PATH": ":".join([*bins, BASE_PATH]),
+            "HOME": "/tmp",
+            "LANG": "C.UTF-8",
+            "PYTHONUNBUFFERED": "1",
+            "MPLBACKEND": "Agg",
+        }
+        if spec.deps_dir is not None:
+            env["PYTHONPATH"] = DEPS
+        env.update(spec.env)
+        return env
+
+    def _bwrap_args(self, spec: PhaseSpec, limits: Limits, binds: list[tuple[str, str, bool]]) -> list[str]:
+        size = str(max(1, limits.workspace_mb) * MIB)
+        args = ["--unshare-all"]
+        if spec.network:
+            args.append("--share-net")
+        args += [
+            "--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID),
+            "--hostname", "sandbox", "--die-with-parent", "--new-session", "--clearenv", "--cap-drop", "ALL",
+            "--ro-bind", "/usr", "/usr",
+        ]
+        for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+            path = Path("/", name)
+            if path.is_symlink():
+                args += ["--symlink", os.readlink(path), str(path)]
+            elif path.is_dir():
+                args += ["--ro-bind", str(path), str(path)]
+        for pattern in ETC_ENTRIES + (NETWORK_ETC_ENTRIES if spec.network else ()):
+            for found in sorted(glob.glob(f"/etc/{pattern}")):
+                if found == "/etc/resolv.conf":
+                    continue  # bound from its contents below (it is often a link into /run)
+                if os.path.islink(found) and not os.path.exists(found):
+                    continue
+                args += ["--symlink", os.readlink(found), found] if os.path.islink(found) and \
+                    os.readlink(found).startswith("/usr/") else ["--ro-bind", found, found]
+        args += ["--ro-bind-data", str(FD_PASSWD), "/etc/passwd", "--ro-bind-data", str(FD_GROUP), "/etc/group",
+                 "--ro-bind-data", str(FD_HOSTS), "/etc/hosts"]
+        if spec.network:
+            args += ["--ro-bind-data", str(FD_RESOLV), "/etc/resolv.conf"]
+        args += [
+            "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",
+            "--dev", "/dev", "--size", size, "--tmpfs", "/dev/shm",
+            "--size", size, "--tmpfs", "/tmp",
+            "--size", size, "--tmpfs", WORKDIR,
+        ]
+        for source, target, writable in binds:
+            args += ["--bind" if writable else "--ro-bind", source, target]
+        args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", WORKDIR, "--info-fd", str(FD_INFO)]
+        for key, value in self._environment(spec).items():
+            args += ["--setenv", key, value]
+        return args
+
+    # -- one run -----------------------------------------------------------------------------------------------------
+
+    def _run(self, spec: PhaseSpec, limits: Limits, on_output: OutputCallback | None, venv: Path, run: RunLimits,
+             started: float) -> PhaseResult:
+        workspace = Path(spec.workspace)
+        if not workspace.is_dir():
+            raise SandboxError(f"The workspace folder {workspace} does not exist.")
+        if not spec.argv:
+            raise SandboxError("No command to run.")
+        drop = self.host_uid
+        mounts = self._mounts(spec, venv)
+        owned: list[int] = []  # every descriptor opened here, closed at the end
+
+        def keep(fd: int) -> int:
+            owned.append(fd)
+            return fd
+
+        try:
+            # Sources bwrap (as the unprivileged uid) cannot reach are staged in the child's mount namespace.
+            stage_dir = next((d for d in STAGE_DIRS if os.path.isdir(d) and not os.path.islink(d)), None)
+            binds: list[tuple[str, str, bool]] = []
+            stage_sources: list[tuple[int, str]] = []
+            for index, mount in enumerate(mounts):
+                if not mount.source.is_dir():
+                    if mount.target == VENV:
+                        raise SandboxError(f"The sandbox's Python environment {mount.source} is missing.")
+                    continue
+                if drop is not None:
+                    if stage_dir is None:
+                        raise SandboxError("No folder to stage the sandbox's mounts in (/mnt, /media or /srv).")
+                    if mount.writable:
+                        _chown_tree(mount.source, drop)
+                    folder = f"{stage_dir}/{index}"
+                    stage_sources.append((str(mount.source), folder))
+                    binds.append((folder, mount.target, mount.writable))
+                else:
+                    binds.append((str(mount.source), mount.target, mount.writable))
+
+            ready_r, ready_w = (keep(fd) for fd in os.pipe())
+            go_r, go_w = (keep(fd) for fd in os.pipe())
+            info_r, info_w = (keep(fd) for fd in os.pipe())
+            out_r, out_w = os.pipe()
+            err_r, err_w = os.pipe()
+            owned += [out_w, err_w]
+            child_fds = {FD_READY: ready_w, FD_GO: go_r, FD_INFO: info_w,
+                         FD_PASSWD: keep(_memfd("passwd", PASSWD)), FD_GROUP: keep(_memfd("group", GROUP)),
+                         FD_HOSTS: keep(_memfd("hosts", HOSTS))}
+            if spec.network:
+                child_fds[FD_RESOLV] = keep(_memfd("resolv", _read_text("/etc/resolv.conf")))
+            fd_map = [(keep(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)), target) for target, fd in child_fds.items()]
+            setup = _ChildSetup(run, fd_map, drop, stage_dir if drop is not None else None, stage_sources)
+            # Without a pids cgroup, RLIMIT_NPROC is set inside, where it counts only the sandbox's processes.
+            nproc = f"prlimit --nproc={run.nproc_inside}:{run.nproc_inside} -- " if run.nproc_inside else ""
+            argv = [str(self.bwrap), *self._bwrap_args(spec, limits, binds), "/bin/sh", "-c",
+                    WRAPPER.format(limit=nproc), "sh", *spec.argv]
+
+            stop = threading.Event()
+            reason: dict[str, bool] = {"output": False}
+
+            def output_limit() -> None:
+                reason["output"] = True
+                stop.set()
+
+            sink = OutputCapture(limits.output_bytes, on_output, on_limit=output_limit)
+            try:
+                process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
+                                           close_fds=False, preexec_fn=setup, start_new_session=True, env={},
+                                           cwd="/")
+            except (OSError, subprocess.SubprocessError) as exc:
+                os.close(out_w)
+                os.close(err_w)
+                owned.remove(out_w)
+                owned.remove(err_w)
+                detail = _drain(err_r).strip() or str(exc)
+                os.close(out_r)
+                os.close(err_r)
+                raise SandboxError(f"bubblewrap could not be started: {detail}") from exc
+            run.set_leader(process.pid)
+            with self._lock:
+                self._active[process.pid] = (process, run)
+            for fd in (out_w, err_w, ready_w, go_r, info_w, *(hi for hi, _ in fd_map)):
+                owned.remove(fd)
+                os.close(fd)
+            capture = PipeCapture(sink, out_r, err_r, name=f"bwrap-{process.pid}")
+            threading.Thread(target=lambda: (process.wait(), stop.set()), name=f"bwrap-wait-{process.pid}",
+                             daemon=True).start()
+            workdir_fd = None
+            try:
+                child_pid = self._handshake(process, ready_r, info_r)
+                workdir_fd = self._copy_in(workspace, child_pid, drop)
+                os.write(go_w, b"G\n")
+                go_time = time.monotonic()
+                timed_out = not stop.wait(spec.timeout_s)
+                finished = process.poll() is not None and not timed_out and not reason["output"]
+                if not finished:
+                    run.kill_all()
+                    _kill_group(process)
+                process.wait()
+                run.kill_all()  # anything that slipped out of the pid namespace (nothing should)
+                run_ms = int((time.monotonic() - go_time) * 1000)
+                capture.join(5.0)
+                notes = self._copy_out(workdir_fd, workspace)
+            except SandboxError as exc:
+                run.kill_all()
+                _kill_group(process)
+                process.wait()
+                capture.join(2.0)
+                detail = sink.stderr.strip()
+                if detail and str(exc).endswith(":"):
+                    raise SandboxError(f"{exc} {detail[-800:]}") from None
+                raise
+            finally:
+                if workdir_fd is not None:
+                    os.close(workdir_fd)
+                with self._lock:
+                    self._active.pop(process.pid, None)
+        finally:
+            for fd in owned:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+        returncode = process.returncode
+        killed_by_us = timed_out or reason["output"]
+        oom = run.oom_killed()
+        exit_code: int | None
+        if killed_by_us:
+            exit_code, sig = None, signal.SIGKILL
+        elif returncode < 0:  # bwrap itself was killed (the kernel's OOM killer, or someone else)
+            exit_code, sig = None, -returncode
+        else:
+            exit_code = returncode
+            sig = returncode - 128 if 128 < returncode < 128 + 65 else None
+        stderr = sink.stderr
+        if notes:
+            stderr += "\n[sandbox] " + "; ".join(notes) + "\n"
+        return PhaseResult(
+            exit_code=exit_code,
+            stdout=sink.stdout,
+            stderr=stderr,
+            duration_ms=run_ms,
+            timed_out=timed_out,
+            out_of_memory=oom and not timed_out,
+            output_truncated=sink.truncated,
+            signal=int(sig) if sig else None,
+        )
+
+    def _handshake(self, process: subprocess.Popen, ready_r: int, info_r: int) -> int:
+        """Wait for bwrap's info (the sandbox's pid) and the wrapper's "ready"; return that pid."""
+        deadline = time.monotonic() + SETUP_TIMEOUT_S
+        info, ready, child_pid = b"", False, None
+        watch = [ready_r, info_r]
+        while not (ready and child_pid):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SandboxError("bubblewrap did not set up the sandbox in time:")
+            readable, _, _ = select.select(watch, [], [], min(remaining, 0.5))
+            if info_r in readable:
+                chunk = os.read(info_r, 4096)
+                if not chunk:
+                    watch.remove(info_r)
+                info += chunk
+                try:
+                    child_pid = int(json.loads(info.decode())["child-pid"])
+                    if info_r in watch:
+                        watch.remove(info_r)
+                except (ValueError, KeyError):
+                    pass
+            if ready_r in readable:
+                chunk = os.read(ready_r, 16)
+                if chunk.startswith(b"R"):
+                    ready = True
+                    watch.remove(ready_r)
+                else:
+                    raise SandboxError("bubblewrap could not set up the sandbox:")
+            if not readable and process.poll() is not None:
+                raise SandboxError("bubblewrap could not set up the sandbox:")
+            if not watch and not (ready and child_pid):
+                raise SandboxError("bubblewrap could not set up the sandbox:")
+        return child_pid
+
+    def _copy_in(self, workspace: Path, child_pid: int, owner: int | None) -> int:
+        """Copy the workspace into the sandbox's /work; returns a descriptor on that folder (keeps it alive)."""
+        try:
+            workdir = os.open(f"/proc/{child_pid}/root{WORKDIR}", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW |
+                              os.O_CLOEXEC)
+        except OSError as exc:
+            raise SandboxError(f"The sandbox's {WORKDIR} folder could not be opened: {exc}.") from exc
+        try:
+            source = os.open(workspace, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                _copy_tree(source, workdir, owner=owner, mirror=False, budget=_Budget())
+            finally:
+                os.close(source)
+        except OSError as exc:
+            os.close(workdir)
+            if exc.errno == errno.ENOSPC:
+                raise SandboxError("The workspace does not fit in the sandbox's workspace size limit.") from exc
+            raise SandboxError(f"The workspace could not be copied into the sandbox: {exc}.") from exc
+        return workdir
+
+    @staticmethod
+    def _copy_out(workdir_fd: int, workspace: Path) -> list[str]:
+        """Bring the sandbox's /work back into the host workspace (a mirror; links stay links, never followed)."""
+        budget = _Budget()
+        try:
+            target = os.open(workspace, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                _copy_tree(workdir_fd, target, owner=None, mirror=True, budget=budget)
+            finally:
+                os.close(target)
+        except OSError as exc:
+            log.warning("copying the workspace back failed: %s", exc)
+            return [f"the workspace could not be fully copied back: {exc}"]
+        if budget.skipped:
+            return ["not copied back: " + ", ".join(budget.skipped[:10]) +
+                    (f" and {len(budget.skipped) - 10} more" if len(budget.skipped) > 10 else "")]
+        return []
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# small helpers
+
+
+def _memfd(name: str, content: str) -> int:
+    fd = os.memfd_create(f"arena-{name}", os.MFD_CLOEXEC)
+    os.write(fd, content.encode())
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _drain(fd: int) -> str:
+    """What is already in a pipe whose writers are closed."""
+    chunks = []
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b"".join(chunks).decode(errors="replace")
+        chunks.append(chunk)
+
+
+def _read_text(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def _chown_tree(root: Path, uid: int) -> None:
+    """A folder the sandbox writes (deps during install) must belong to the sandbox's host user."""
+    os.chown(root, uid, uid, follow_symlinks=False)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            os.chown(os.path.join(folder, name), uid, uid, follow_symlinks=False)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _failure(message: str, started: float) -> PhaseResult:
+    return PhaseResult(exit_code=None, stdout="", stderr="", duration_ms=int((time.monotonic() - started) * 1000),
+                       sandbox_error=message)
+
+
+@functools.lru_cache(maxsize=1)
+def bwrap_version() -> str | None:
+    path = shutil.which("bwrap")
+    if not path:
+        return None
+    try:
+        return subprocess.run([path, "--version"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
