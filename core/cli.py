@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     import_cmd = commands.add_parser("import", help="import conversations and votes from a JSONL export")
     import_cmd.add_argument("file", help="input file; '-' for standard input")
     import_cmd.set_defaults(handler=cmd_import)
+
+    from core import run_command
+
+    run_command.add_parser(commands)
     return parser
 
 

@@ -10,7 +10,9 @@ def remember_model(store, entry: ModelEntry) -> None:
     store.upsert_model(entry.name, entry.display_name, entry.provider, entry.model, entry.params)
 
 
-def save_completion(store, conversation_id: str, side: str, turn: int, entry: ModelEntry, completion: Completion) -> int:
+def save_completion(
+    store, conversation_id: str, side: str, turn: int, entry: ModelEntry, completion: Completion
+) -> int:
     return store.save_answer(
         conversation_id,
         side,

@@ -6,6 +6,7 @@ and the total size is capped.
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import os
 import stat
@@ -17,18 +18,30 @@ from runtimes.results import Artifact
 _IGNORED_DIRS = {"classes", "__pycache__", "node_modules"}
 _IGNORED_FILES = {"main", ".arena/sitecustomize.py"}
 
-Snapshot = dict[str, tuple[int, int]]  # relative path -> (size, mtime_ns)
+Snapshot = dict[str, tuple[int, str]]  # relative path -> (size, content digest)
 
 
 def snapshot(workspace: Path) -> Snapshot:
-    return {rel: (st.st_size, st.st_mtime_ns) for rel, st in _regular_files(workspace)}
+    """Content digests, not timestamps: a backend that copies the workspace back rewrites every file."""
+    return {rel: (st.st_size, _digest(workspace / rel)) for rel, st in _regular_files(workspace)}
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def collect(workspace: Path, before: Snapshot, max_total_bytes: int) -> list[Artifact]:
     found: list[Artifact] = []
     total = 0
     for rel, st in sorted(_regular_files(workspace)):
-        if rel in _IGNORED_FILES or before.get(rel) == (st.st_size, st.st_mtime_ns):
+        if rel in _IGNORED_FILES:
+            continue
+        previous = before.get(rel)
+        if previous is not None and previous[0] == st.st_size and previous[1] == _digest(workspace / rel):
             continue
         if rel.endswith((".cjs", ".o", ".class")):
             continue

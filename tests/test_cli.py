@@ -113,7 +113,7 @@ def test_ask_streams_stores_and_never_writes_the_key_anywhere(arena_env, tmp_pat
         "[[models]]", 'name = "echo-key"', 'provider = "litellm"', 'model = "openai/gpt-4o-mini"',
         'api_key_env = "WRONG_API_KEY"',
     ]) + "\n")
-    with OpenAITestServer({"gpt-4o-mini": ModelBehaviour(reply=f"```python\nprint(2 + 2)\n```")},
+    with OpenAITestServer({"gpt-4o-mini": ModelBehaviour(reply="```python\nprint(2 + 2)\n```")},
                           api_key=SECRET) as srv:
         text = Path(arena_env["ARENA_MODELS"]).read_text()
         Path(arena_env["ARENA_MODELS"]).write_text(text.replace('provider = "litellm"\n',

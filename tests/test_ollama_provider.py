@@ -87,7 +87,8 @@ def test_server_down_says_how_to_start_it():
     provider = OllamaProvider(host)
     with pytest.raises(ProviderUnavailable) as caught:
         Generation(provider, request()).run()
-    assert caught.value.message == f"Ollama is not reachable at {host}: start it with `ollama serve` (or set OLLAMA_HOST)."
+    expected = f"Ollama is not reachable at {host}: start it with `ollama serve` (or set OLLAMA_HOST)."
+    assert caught.value.message == expected
     with pytest.raises(ProviderUnavailable):
         provider.list_models()
     assert provider.is_reachable() is False

@@ -111,3 +111,10 @@ def test_request_carries_parameters_and_system_prompt():
     assert request.temperature == 0.7 and request.max_tokens == 50 and request.stop == ["END"]
     assert [m.role for m in request.messages] == ["system", "user"]
     assert request.options == {"keep_alive": "1m", "api_base": "http://127.0.0.1:1/v1"}
+
+
+def test_the_example_registry_shipped_with_the_repo_is_valid():
+    reg = registry.load(registry.config.REPO_ROOT / "models.example.toml")
+    assert reg.get("gpt-4o-mini").api_key_env == "OPENAI_API_KEY"
+    assert reg.get("llama-cpp-server").api_base == "http://127.0.0.1:8080/v1"
+    assert reg.get("claude-haiku").enabled is False

@@ -167,7 +167,8 @@ def assemble_script(items: list[Item], notes: list[str], env: str) -> tuple[dict
     if entry is None:
         preferred = ("main", "index", "app", "server", "script")
         roots.sort(key=lambda p: (posixpath.splitext(posixpath.basename(p))[0] not in preferred, p.count("/")))
-        entry = roots[0] if roots else next(p for p in assembly.files if p.endswith((".js", ".ts", ".mjs", ".cjs")))
+        scripts_found = [p for p in assembly.files if p.endswith((".js", ".ts", ".mjs", ".cjs", ".mts", ".jsx", ".tsx"))]
+        entry = roots[0] if roots else (scripts_found[0] if scripts_found else "")
     _add_claimed(assembly, items, ("public/", "static/", "views/"))
     add_referenced_data(assembly, items)
     notes.extend(assembly.notes)
@@ -209,9 +210,15 @@ def assemble_c_family(items: list[Item], notes: list[str], env: str) -> tuple[di
                         assembly.add(path, item)
                         assembly.notes.append(f"block {item.index + 1} named {path}: it implements {include}")
                         break
+    if not any(path.endswith((".c", ".cpp", ".cc", ".cxx", ".c++")) for path in assembly.files):
+        free = [i for i in sources if i.index not in assembly.used]
+        if free:  # no main anywhere (a truncated answer): the largest source is still the program
+            assembly.add(DEFAULT_ENTRY[env], pick(free, notes, f"{env} sources"))
     leftover = [i for i in sources + headers if i.index not in assembly.used]
     if leftover:
         notes.append(f"ignored {len(leftover)} {env} snippet(s) that no file includes")
+    if not assembly.files:
+        return {}, ""
     mains = [p for p, code in assembly.files.items() if analysis.has_c_main(code)]
     mains.sort(key=lambda p: posixpath.basename(p) not in ("main.c", "main.cpp"))
     entry = mains[0] if mains else next(iter(assembly.files))
@@ -239,6 +246,8 @@ def assemble_java(items: list[Item], notes: list[str]) -> tuple[dict[str, str], 
         by_path.setdefault(path, []).append(item)
     for path, group in by_path.items():
         assembly.add(path, pick(group, notes, f"versions of {path}") if len(group) > 1 else group[0])
+    if not assembly.files:
+        return {}, ""
     mains = [p for p, code in assembly.files.items() if analysis.java_has_main(code)]
     mains.sort(key=lambda p: posixpath.basename(p) != "Main.java")
     entry = mains[0] if mains else next(iter(assembly.files))
@@ -268,6 +277,8 @@ def assemble_single_main(items: list[Item], notes: list[str], env: str) -> tuple
                     chosen = next((i for i in free if re.search(rf"//.*\b{module}\b", i.code)), free[0])
                     assembly.add(target, chosen)
                     assembly.notes.append(f"block {chosen.index + 1} named {target} after `mod {module};`")
+    if not assembly.files and sources:  # no main anywhere (a truncated answer): the largest block is the program
+        assembly.add(DEFAULT_ENTRY[env], pick(sources, notes, f"{env} sources"))
     leftover = [i for i in sources if i.index not in assembly.used]
     if leftover:
         notes.append(f"ignored {len(leftover)} {env} snippet(s) without a main function")

@@ -187,10 +187,11 @@ def add_referenced_data(assembly: Assembly, items: list[Item]) -> None:
     """Named data files (JSON, CSV, text...) whose name the program's code mentions."""
     text = "\n".join(assembly.files.values())
     for item in items:
-        if item.role == "data" and item.path and item.index not in assembly.used:
-            if item.path in text or (item.basename and re.search(r"[\"'/]" + re.escape(item.basename) + r"[\"']", text)):
-                assembly.add(item.path, item)
-                assembly.notes.append(f"data file {item.path} included: the program reads it")
+        if item.role != "data" or not item.path or item.index in assembly.used:
+            continue
+        if item.path in text or re.search(r"[\"'/]" + re.escape(item.basename or "") + r"[\"']", text):
+            assembly.add(item.path, item)
+            assembly.notes.append(f"data file {item.path} included: the program reads it")
 
 
 def _is_app_shell(item: Item) -> bool:

@@ -41,7 +41,7 @@ TAG_ALIASES = {
     "ruby": "ruby", "rb": "ruby", "php": "php", "pycon": "pycon", "dotenv": "dotenv", "env": "dotenv",
 }
 _JS_FAMILY = {"javascript", "jsx", "typescript", "tsx"}
-_COMPATIBLE = [_JS_FAMILY, {"c", "cpp"}, {"html", "xml"}, {"text", "requirements", "csv"}, {"yaml"}, {"ini", "dotenv"}]
+_COMPATIBLE = [_JS_FAMILY, {"c", "cpp"}, {"html", "xml", "vue"}, {"text", "requirements", "csv"}, {"yaml"}, {"ini", "dotenv"}]
 _KEYED = re.compile(r"""\b(title|file|filename|name|path|src)\s*[=:]\s*("([^"]*)"|'([^']*)'|([^\s"'{},]+))""", re.IGNORECASE)
 
 
@@ -153,6 +153,16 @@ def _compatible(tag_language: str | None, path_language: str | None) -> bool:
     )
 
 
+def _imports_itself(path: str, code: str) -> bool:
+    """A name announced near a block cannot be right when the block imports that very file (prose such as
+    "save the first block as `geometry.py`:" before the block that does `from geometry import ...`)."""
+    stem = re.escape(path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+    base = re.escape(path.rsplit("/", 1)[-1])
+    return bool(re.search(rf"^\s*(?:from\s+{stem}\s+import|import\s+{stem}\b)", code, re.MULTILINE)
+                or re.search(rf"""(?:from|require\(|import)\s*['"]\./{stem}(?:\.\w+)?['"]""", code)
+                or re.search(rf'^\s*#\s*include\s*"{base}"', code, re.MULTILINE))
+
+
 def _refine(language: str | None, filename: str | None, code: str, tag_given: bool) -> str | None:
     path_language = language_of_path(filename)
     if language in (None, "text") and path_language and (language is None or path_language != "text"):
@@ -182,7 +192,7 @@ def _block(tag: str, before: str | None, content: list[str], line: int) -> CodeB
     if name is None:
         for candidate in (filename_from_first_comment(code), filename_from_line(before) if before else None):
             candidate = safe_path(candidate)
-            if candidate and _compatible(language, language_of_path(candidate)):
+            if candidate and _compatible(language, language_of_path(candidate)) and not _imports_itself(candidate, code):
                 name = candidate
                 break
     return CodeBlock(language=_refine(language, name, code, bool(token)), tag=tag, filename=name, code=code, line=line)

@@ -88,9 +88,9 @@ def uses_dom(code: str) -> bool:
 
 def script_environment(code: str, language: str) -> str:
     """react, vue, dom (browser JS), javascript or typescript for JS/TS/JSX/TSX code."""
-    if _VUE.search(code) or is_vue_options_object(code) or (re.search(r"\bcreateApp\s*\(", code) and "Vue" in code):
-        if language not in ("jsx", "tsx") and not _REACT.search(code):
-            return "vue"
+    vue = _VUE.search(code) or is_vue_options_object(code) or (re.search(r"\bcreateApp\s*\(", code) and "Vue" in code)
+    if vue and language not in ("jsx", "tsx") and not _REACT.search(code):
+        return "vue"
     if language in ("jsx", "tsx") or _REACT.search(code) or has_jsx(code) or _HOOKS.search(code):
         return "react"
     typescript = language == "typescript"

@@ -230,6 +230,11 @@ def extract_program(markdown: str, environment_hint: str | None = None) -> Progr
         _dependencies(program, items, prose, set())
         return program
     files, entry, env = _assemble(name, items, notes, forced)
+    if not files or not entry:
+        program = _markdown_program(markdown, [f"environment markdown: no complete {FAMILY_ENV.get(name, name)} program"])
+        _note_ignored(items, set(), program.notes)
+        _dependencies(program, items, prose, set())
+        return program
     if hint and forced is None:
         notes[notes.index(f"environment hint {hint!r} does not fit the code; detected instead")] = (
             f"environment hint {hint!r} does not fit the code; used {env!r}")

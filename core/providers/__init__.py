@@ -86,5 +86,7 @@ def request_for(entry: ModelEntry, messages: list[Message], **overrides) -> Chat
                        **{k: params[k] for k in _REQUEST_FIELDS if k in params})
 
 
-def generation_for(entry: ModelEntry, messages: list[Message], ollama_host: str | None = None, **overrides) -> Generation:
+def generation_for(
+    entry: ModelEntry, messages: list[Message], ollama_host: str | None = None, **overrides
+) -> Generation:
     return Generation(provider_for(entry, ollama_host), request_for(entry, messages, **overrides))

@@ -78,7 +78,6 @@ ETC_ENTRIES = (
     "ca-certificates.conf", "java-*", "python3*", "nsswitch.conf", "host.conf", "gai.conf", "localtime", "timezone",
     "mime.types", "os-release", "debian_version", "lsb-release", "fonts", "protocols", "services",
 )
-NETWORK_ETC_ENTRIES = ("resolv.conf",)  # only the install phase, which has network, needs a resolver
 PASSWD = (
     "root:x:0:0:root:/root:/usr/sbin/nologin\n"
     f"sandbox:x:{SANDBOX_UID}:{SANDBOX_GID}:sandbox:/tmp:/bin/sh\n"
@@ -170,6 +169,31 @@ class _Budget:
         self.skipped: list[str] = []
 
 
+_libc.setfsuid.argtypes = [ctypes.c_uint]
+_libc.setfsgid.argtypes = [ctypes.c_uint]
+
+
+class _FsUser:
+    """Do file operations as another user, in this thread only (setfsuid is per thread).
+
+    Root cannot create files in a tmpfs that belongs to the sandbox's user namespace (its uid has no mapping
+    there: EOVERFLOW); the sandbox's host user can, and the files are then the sandbox user's inside."""
+
+    def __init__(self, uid: int | None):
+        self.uid = uid
+
+    def __enter__(self) -> _FsUser:
+        if self.uid is not None:
+            _libc.setfsgid(self.uid)
+            _libc.setfsuid(self.uid)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.uid is not None:
+            _libc.setfsuid(os.geteuid())
+            _libc.setfsgid(os.getegid())
+
+
 def _open_dir(name: str, dir_fd: int) -> int:
     return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
 
@@ -185,20 +209,20 @@ def _remove(name: str, dir_fd: int) -> None:
         os.unlink(name, dir_fd=dir_fd)
 
 
-def _copy_file(name: str, src_dir: int, dst_dir: int, st: os.stat_result, owner: int | None) -> None:
+def _copy_file(name: str, src_dir: int, dst_dir: int, st: os.stat_result, as_user: _FsUser) -> None:
     src = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=src_dir)
     try:
         if not stat.S_ISREG(os.fstat(src).st_mode):  # swapped for something else since the listing
             return
-        try:
-            existing = os.stat(name, dir_fd=dst_dir, follow_symlinks=False)
-            if not stat.S_ISREG(existing.st_mode):
-                _remove(name, dst_dir)
-        except FileNotFoundError:
-            pass
-        mode = stat.S_IMODE(st.st_mode) & 0o777
-        dst = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                      dir_fd=dst_dir)
+        with as_user:
+            try:
+                existing = os.stat(name, dir_fd=dst_dir, follow_symlinks=False)
+                if not stat.S_ISREG(existing.st_mode):
+                    _remove(name, dst_dir)
+            except FileNotFoundError:
+                pass
+            dst = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                          dir_fd=dst_dir)
         try:
             offset, size = 0, os.fstat(src).st_size
             while offset < size:
@@ -206,20 +230,22 @@ def _copy_file(name: str, src_dir: int, dst_dir: int, st: os.stat_result, owner:
                 if sent == 0:
                     break
                 offset += sent
-            os.fchmod(dst, mode)
-            if owner is not None:
-                os.fchown(dst, owner, owner)
-            os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
+            with as_user:
+                os.fchmod(dst, stat.S_IMODE(st.st_mode) & 0o777)
+                os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
         finally:
             os.close(dst)
     finally:
         os.close(src)
 
 
-def _copy_tree(src_dir: int, dst_dir: int, *, owner: int | None, mirror: bool, budget: _Budget,
+def _copy_tree(src_dir: int, dst_dir: int, *, as_user: _FsUser, mirror: bool, budget: _Budget,
                depth: int = 0, where: str = "") -> None:
-    """Copy the folder `src_dir` into `dst_dir` (both open descriptors). Links are copied as links; fifos, sockets
-    and devices are skipped. With `mirror`, entries of dst missing from src are deleted and unchanged files kept."""
+    """Copy the folder `src_dir` into `dst_dir` (both open descriptors, never a path that could hold a link).
+
+    Links are copied as links; fifos, sockets and devices are skipped. Every entry is opened relative to its
+    parent's descriptor with O_NOFOLLOW, so nothing outside the two trees is ever read or written. With `mirror`,
+    entries of dst missing from src are deleted and unchanged files are left alone. Writes happen `as_user`."""
     names = sorted(entry.name for entry in os.scandir(src_dir))
     present = set()
     for name in names:
@@ -241,46 +267,46 @@ def _copy_tree(src_dir: int, dst_dir: int, *, owner: int | None, mirror: bool, b
             if depth >= MAX_COPY_DEPTH:
                 budget.skipped.append(f"{where}{name}/ (nested too deep)")
                 continue
-            if dst_st is not None and not stat.S_ISDIR(dst_st.st_mode):
-                _remove(name, dst_dir)
-                dst_st = None
-            if dst_st is None:
-                os.mkdir(name, 0o700, dir_fd=dst_dir)
             sub_src = _open_dir(name, src_dir)
             try:
-                sub_dst = _open_dir(name, dst_dir)
+                with as_user:
+                    if dst_st is not None and not stat.S_ISDIR(dst_st.st_mode):
+                        _remove(name, dst_dir)
+                        dst_st = None
+                    if dst_st is None:
+                        os.mkdir(name, 0o700, dir_fd=dst_dir)
+                    sub_dst = _open_dir(name, dst_dir)
                 try:
-                    _copy_tree(sub_src, sub_dst, owner=owner, mirror=mirror, budget=budget, depth=depth + 1,
+                    _copy_tree(sub_src, sub_dst, as_user=as_user, mirror=mirror, budget=budget, depth=depth + 1,
                                where=f"{where}{name}/")
-                    os.fchmod(sub_dst, stat.S_IMODE(st.st_mode) & 0o777 | 0o700)
-                    if owner is not None:
-                        os.fchown(sub_dst, owner, owner)
+                    with as_user:
+                        os.fchmod(sub_dst, stat.S_IMODE(st.st_mode) & 0o777 | 0o700)
                 finally:
                     os.close(sub_dst)
             finally:
                 os.close(sub_src)
         elif stat.S_ISLNK(st.st_mode):
             target = os.readlink(name, dir_fd=src_dir)
-            if dst_st is not None:
-                if stat.S_ISLNK(dst_st.st_mode) and os.readlink(name, dir_fd=dst_dir) == target:
-                    continue
-                _remove(name, dst_dir)
-            os.symlink(target, name, dir_fd=dst_dir)
-            if owner is not None:
-                os.chown(name, owner, owner, dir_fd=dst_dir, follow_symlinks=False)
+            with as_user:
+                if dst_st is not None:
+                    if stat.S_ISLNK(dst_st.st_mode) and os.readlink(name, dir_fd=dst_dir) == target:
+                        continue
+                    _remove(name, dst_dir)
+                os.symlink(target, name, dir_fd=dst_dir)
         elif stat.S_ISREG(st.st_mode):
             if (mirror and dst_st is not None and stat.S_ISREG(dst_st.st_mode) and dst_st.st_size == st.st_size
                     and dst_st.st_mtime_ns == st.st_mtime_ns
                     and stat.S_IMODE(dst_st.st_mode) == stat.S_IMODE(st.st_mode) & 0o777):
                 continue
-            _copy_file(name, src_dir, dst_dir, st, owner)
+            _copy_file(name, src_dir, dst_dir, st, as_user)
         else:
             budget.skipped.append(f"{where}{name} (not a file, folder or link)")
             present.discard(name)
     if mirror:
-        for entry in list(os.scandir(dst_dir)):
-            if entry.name not in present:
-                _remove(entry.name, dst_dir)
+        with as_user:
+            for entry in list(os.scandir(dst_dir)):
+                if entry.name not in present:
+                    _remove(entry.name, dst_dir)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -458,20 +484,7 @@ class BwrapBackend:
             "--hostname", "sandbox", "--die-with-parent", "--new-session", "--clearenv", "--cap-drop", "ALL",
             "--ro-bind", "/usr", "/usr",
         ]
-        for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
-            path = Path("/", name)
-            if path.is_symlink():
-                args += ["--symlink", os.readlink(path), str(path)]
-            elif path.is_dir():
-                args += ["--ro-bind", str(path), str(path)]
-        for pattern in ETC_ENTRIES + (NETWORK_ETC_ENTRIES if spec.network else ()):
-            for found in sorted(glob.glob(f"/etc/{pattern}")):
-                if found == "/etc/resolv.conf":
-                    continue  # bound from its contents below (it is often a link into /run)
-                if os.path.islink(found) and not os.path.exists(found):
-                    continue
-                args += ["--symlink", os.readlink(found), found] if os.path.islink(found) and \
-                    os.readlink(found).startswith("/usr/") else ["--ro-bind", found, found]
+        args += _system_binds()
         args += ["--ro-bind-data", str(FD_PASSWD), "/etc/passwd", "--ro-bind-data", str(FD_GROUP), "/etc/group",
                  "--ro-bind-data", str(FD_HOSTS), "/etc/hosts"]
         if spec.network:
@@ -681,7 +694,7 @@ class BwrapBackend:
         try:
             source = os.open(workspace, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
-                _copy_tree(source, workdir, owner=owner, mirror=False, budget=_Budget())
+                _copy_tree(source, workdir, as_user=_FsUser(owner), mirror=False, budget=_Budget())
             finally:
                 os.close(source)
         except OSError as exc:
@@ -698,7 +711,7 @@ class BwrapBackend:
         try:
             target = os.open(workspace, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
-                _copy_tree(workdir_fd, target, owner=None, mirror=True, budget=budget)
+                _copy_tree(workdir_fd, target, as_user=_FsUser(None), mirror=True, budget=budget)
             finally:
                 os.close(target)
         except OSError as exc:
@@ -712,6 +725,27 @@ class BwrapBackend:
 
 # --------------------------------------------------------------------------------------------------------------------
 # small helpers
+
+
+@functools.lru_cache(maxsize=1)
+def _system_binds() -> tuple[str, ...]:
+    """bwrap arguments for the read-only system folders and the /etc subset (looked up once)."""
+    args: list[str] = []
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/", name)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for pattern in ETC_ENTRIES:
+        for found in sorted(glob.glob(f"/etc/{pattern}")):
+            if not os.path.exists(found):
+                continue  # a dangling link
+            if os.path.islink(found) and os.readlink(found).startswith("/usr/"):
+                args += ["--symlink", os.readlink(found), found]
+            else:
+                args += ["--ro-bind", found, found]
+    return tuple(args)
 
 
 def _memfd(name: str, content: str) -> int:

@@ -239,6 +239,8 @@ class CgroupV1Run(RunLimits):
     def kill_all(self, timeout_s: float = 5.0) -> bool:
         deadline = time.monotonic() + timeout_s
         while True:
+            if not self.pids():
+                return True
             frozen = self.freeze()
             pids = self.pids()
             for pid in pids:

@@ -13,8 +13,10 @@ def output_file(program) -> str:
 RECIPE = Recipe(
     environment="typescript",
     language="typescript",
-    build=lambda program: ["esbuild", program.entry, "--platform=node", "--format=cjs", f"--outfile={output_file(program)}",
-                           "--log-level=warning"],
+    build=lambda program: [
+        "esbuild", program.entry, "--platform=node", "--format=cjs", f"--outfile={output_file(program)}",
+        "--log-level=warning",
+    ],
     run=lambda program: ["node", output_file(program)],
     env={"NODE_PATH": "/opt/deps/node_modules"},
     needs=("node", "esbuild"),
