@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtimes.backends.base import DEPS, Backend, PhaseSpec
+from runtimes.backends.base import CA_ENV, DEPS, Backend, PhaseSpec, host_ca_bundle
 from runtimes.limits import Limits
 from runtimes.results import PhaseResult
 
@@ -71,16 +71,19 @@ def install(plan_: InstallPlan, backend: Backend, cache_root: Path, workspace: P
         return folder, None
     shutil.rmtree(folder, ignore_errors=True)  # a half-finished earlier install is never reused
     folder.mkdir(parents=True)
+    folder.chmod(0o777)  # the sandbox user (not the host user) writes the install; the run only reads it
     commands = []
     if plan_.python:
         commands.append(["python3", "-m", "pip", "install", "--no-input", "--disable-pip-version-check",
                          "--target", DEPS, *plan_.python])
     if plan_.npm:
         commands.append(["npm", "install", "--no-audit", "--no-fund", "--prefix", DEPS, *plan_.npm])
+    ca_bundle = host_ca_bundle()
     argv = ["sh", "-c", " && ".join(" ".join(_quote(a) for a in command) for command in commands)]
     result = backend.run_phase(
         PhaseSpec(argv=argv, workspace=workspace, timeout_s=limits.install_timeout_s, network=True,
-                  deps_dir=folder, deps_writable=True, env={"HOME": "/tmp", "npm_config_cache": "/tmp/npm"}),
+                  deps_dir=folder, deps_writable=True, ca_bundle=ca_bundle,
+                  env={"HOME": "/tmp", "npm_config_cache": "/tmp/npm", **(CA_ENV if ca_bundle else {})}),
         limits,
         on_output,
     )

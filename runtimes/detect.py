@@ -33,7 +33,7 @@ def docker_base_url() -> str | None:
     return None
 
 
-def check_docker(timeout_s: float = 3.0) -> BackendStatus:
+def check_docker(timeout_s: float = 15.0) -> BackendStatus:
     url = docker_base_url()
     if url is None:
         return BackendStatus("docker", False, "no container engine socket: " + _container_hint())

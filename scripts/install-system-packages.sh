@@ -8,7 +8,7 @@ set -euo pipefail
 profile="${1:-run}"
 packages=(bubblewrap socat python3-venv curl ca-certificates)
 if [ "$profile" = "test" ]; then
-    packages+=(chromium podman runc uidmap debootstrap fonts-dejavu-core)
+    packages+=(chromium podman runc uidmap debootstrap fonts-dejavu-core golang-go)
 fi
 
 if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then

@@ -109,3 +109,15 @@ def test_both_sides_stream_concurrently_and_each_can_be_stopped():
     assert outcomes["b"].completion.finish_reason == "stop"
     assert outcomes["a"].completion.finish_reason == "cancelled"
     assert not pair.running()
+
+
+def test_a_pasted_answer_enters_like_any_model():
+    from core import registry
+    from core.providers import BadRequest, generation_for
+
+    manual = registry.load(registry.config.REPO_ROOT / "absent.toml").get("manual")
+    pasted = "Here you go:\n```python\nprint('from a web chat')\n```"
+    completion = generation_for(manual, [Message("user", "hi")], answer=pasted).run()
+    assert completion.text == pasted and completion.finish_reason == "stop" and completion.cost_usd == 0.0
+    with pytest.raises(BadRequest, match="Paste an answer first"):
+        generation_for(manual, [Message("user", "hi")], answer="   ").run()

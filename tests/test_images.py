@@ -16,7 +16,8 @@ from runtimes import images
 from runtimes.detect import docker_base_url
 from runtimes.images import RUNTIME_IMAGE, ImageError, context_hash, ensure_runtime_image, image_exists
 
-pytestmark = pytest.mark.docker
+# The first test's setup may build the image (about 5 minutes from nothing), past the project's 300 s default timeout.
+pytestmark = [pytest.mark.docker, pytest.mark.timeout(1800)]
 
 TMPFS_OPTS = "rw,exec,nosuid,nodev,size=256m"
 SANDBOX_KWARGS = {
@@ -215,8 +216,15 @@ tsc --noEmit --strict --target es2020 bad.ts || echo bad-rejected
 
 def test_c_and_cpp(sandbox):
     script = r"""mkdir -p /work/c && cd /work/c
-printf '#include <stdio.h>\nint main(void){printf("c %%d\\n", 6*7);return 0;}\n' > hello.c
-printf '#include <iostream>\n#include <vector>\nint main(){std::vector<int> v{1,2,3};std::cout<<"cpp "<<v.size()<<"\\n";}\n' > hello.cpp
+cat > hello.c <<'EOF'
+#include <stdio.h>
+int main(void) { printf("c %d\n", 6 * 7); return 0; }
+EOF
+cat > hello.cpp <<'EOF'
+#include <iostream>
+#include <vector>
+int main() { std::vector<int> v{1, 2, 3}; std::cout << "cpp " << v.size() << "\n"; }
+EOF
 gcc -O2 -o hello_c hello.c && ./hello_c
 g++ -O2 -std=c++17 -o hello_cpp hello.cpp && ./hello_cpp
 make --version
@@ -228,7 +236,9 @@ make --version
 def test_java(sandbox):
     script = r"""mkdir -p /work/java && cd /work/java
 cat > Hello.java <<'EOF'
-public class Hello { public static void main(String[] a) { System.out.println("java " + Runtime.version().feature()); } }
+public class Hello {
+    public static void main(String[] a) { System.out.println("java " + Runtime.version().feature()); }
+}
 EOF
 javac Hello.java && java -cp . Hello
 """

@@ -7,13 +7,12 @@ import builtins
 import posixpath
 import re
 
-from core.extraction.dependencies import without_magics
+from core.extraction.dependencies import MAX_AST_CHARS, without_magics
 from core.extraction.sniff import strip_js_comments, strip_js_strings_and_comments
 
 _M = re.MULTILINE
 _BUILTINS = set(dir(builtins)) | {"__name__", "__file__", "__doc__", "__builtins__", "__spec__", "__package__",
                                   "display", "get_ipython", "__annotations__", "__dict__", "__class__"}
-MAX_AST_CHARS = 300_000
 
 
 def parse_python(code: str) -> ast.Module | None:
@@ -92,7 +91,7 @@ def python_local_imports(tree: ast.Module) -> list[tuple[str, list[str]]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
             attributes.setdefault(aliases[node.value.id], []).append(node.attr)
-    for alias, module in aliases.items():
+    for module in aliases.values():
         found.append((module, sorted(set(attributes.get(module, [])))))
     return found
 
@@ -224,6 +223,20 @@ def _is_local(reference: str) -> bool:
 def resolve_relative(importer: str | None, specifier: str) -> str:
     base = posixpath.dirname(importer or "")
     return posixpath.normpath(posixpath.join(base, specifier.split("?")[0])).lstrip("/")
+
+
+_QUOTED = re.compile(r"[\"'`]([^\"'`\n]{1,300})[\"'`]")
+
+
+def mentioned_files(text: str) -> set[str]:
+    """Paths and base names that appear as quoted strings in code (`open("data.csv")`, `'templates/index.html'`)."""
+    found: set[str] = set()
+    for match in _QUOTED.finditer(text):
+        value = match.group(1).strip().lstrip("./")
+        if value:
+            found.add(value)
+            found.add(posixpath.basename(value))
+    return found
 
 
 def is_html_document(code: str) -> bool:

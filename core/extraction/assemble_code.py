@@ -129,13 +129,13 @@ def _name_python_modules(assembly: Assembly, free: list[Item]) -> None:
 
 def _add_claimed(assembly: Assembly, items: list[Item], folders: tuple[str, ...]) -> None:
     """Named web files a server program serves: under templates/ static/ public/, or named in its code."""
-    text = "\n".join(assembly.files.values())
+    mentioned = analysis.mentioned_files("\n".join(assembly.files.values()))
     for item in items:
         if item.index in assembly.used or not item.path or item.role not in ("program", "style", "data"):
             continue
         if item.language not in ("html", "css", "javascript", "jsx", "typescript", "tsx") and item.role != "style":
             continue
-        if item.path.startswith(folders) or re.search(r"[\"'/]" + re.escape(item.basename or "") + r"[\"']", text):
+        if item.path.startswith(folders) or item.path in mentioned or item.basename in mentioned:
             assembly.add(item.path, item)
             assembly.notes.append(f"{item.path} included: the program serves or reads it")
 

@@ -185,11 +185,12 @@ def family_ok(item: Item) -> bool:
 
 def add_referenced_data(assembly: Assembly, items: list[Item]) -> None:
     """Named data files (JSON, CSV, text...) whose name the program's code mentions."""
-    text = "\n".join(assembly.files.values())
-    for item in items:
-        if item.role != "data" or not item.path or item.index in assembly.used:
-            continue
-        if item.path in text or re.search(r"[\"'/]" + re.escape(item.basename or "") + r"[\"']", text):
+    data = [item for item in items if item.role == "data" and item.path and item.index not in assembly.used]
+    if not data:
+        return
+    mentioned = analysis.mentioned_files("\n".join(assembly.files.values()))
+    for item in data:
+        if item.path in mentioned or item.basename in mentioned:
             assembly.add(item.path, item)
             assembly.notes.append(f"data file {item.path} included: the program reads it")
 

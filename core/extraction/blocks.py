@@ -159,7 +159,7 @@ def _imports_itself(path: str, code: str) -> bool:
     stem = re.escape(path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
     base = re.escape(path.rsplit("/", 1)[-1])
     return bool(re.search(rf"^\s*(?:from\s+{stem}\s+import|import\s+{stem}\b)", code, re.MULTILINE)
-                or re.search(rf"""(?:from|require\(|import)\s*['"]\./{stem}(?:\.\w+)?['"]""", code)
+                or re.search(rf"""(?:from|require\(|import)\s*['"]\./{stem}(?:\.(?:js|jsx|ts|tsx|mjs|cjs|vue))?['"]""", code)
                 or re.search(rf'^\s*#\s*include\s*"{base}"', code, re.MULTILINE))
 
 
@@ -186,6 +186,8 @@ def _block(tag: str, before: str | None, content: list[str], line: int) -> CodeB
     code = "\n".join(content)
     if content:
         code += "\n"
+    if not tag and not code.strip():
+        return CodeBlock(language=None, tag=tag, filename=None, code=code, line=line)
     token, fence_name = parse_info(tag)
     language = normalize_tag(token)
     name = safe_path(fence_name) if fence_name else None

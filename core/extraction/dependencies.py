@@ -11,6 +11,7 @@ import sys
 from core.extraction.sniff import strip_js_comments
 
 _M = re.MULTILINE
+MAX_AST_CHARS = 300_000  # larger code is scanned with regular expressions (a parse would take seconds)
 
 # Import name (or dotted prefix) -> PyPI distribution, where they differ.
 PYTHON_DISTRIBUTIONS = {
@@ -210,6 +211,8 @@ def python_imports(code: str) -> list[str]:
     """Absolute module names imported by the code (AST; a regex when the code does not parse)."""
     modules: list[str] = []
     try:
+        if len(code) > MAX_AST_CHARS:
+            raise ValueError("too large to parse quickly")
         tree = ast.parse(without_magics(code))
     except Exception:  # noqa: BLE001 - any unparsable code falls back to the regex
         for match in re.finditer(r"^\s*(?:from\s+([\w.]+)\s+import\b|import\s+([\w.]+(?:\s+as\s+\w+)?"

@@ -56,27 +56,33 @@ def _claims(items: list[Item]) -> dict[int, str]:
     files a Python/Node server serves."""
     claimed: dict[int, str] = {}
     pages = [i for i in items if i.language == "html" and i.env == "html"]
+    scripts_by_name: dict[str, list[Item]] = {}
+    for item in items:
+        if item.basename and item.env in ("react", "vue", "javascript", "dom"):
+            scripts_by_name.setdefault(item.basename, []).append(item)
     for page in pages:
         for _kind, reference in analysis.html_references(page.code):
-            base = posixpath.basename(reference.split("?")[0])
-            for item in items:
-                if item is not page and item.basename == base and item.env in ("react", "vue", "javascript", "dom"):
-                    if item.env in ("react", "vue") and not re.search(r"text/babel|unpkg|cdn|jsdelivr", page.code):
-                        continue
-                    claimed[item.index] = "web"
+            for item in scripts_by_name.get(posixpath.basename(reference.split("?")[0]), []):
+                if item.env in ("react", "vue") and not re.search(r"text/babel|unpkg|cdn|jsdelivr", page.code):
+                    continue
+                claimed[item.index] = "web"
     apps = {family(i) for i in items if family(i) in ("react", "vue")}
     for page in pages:
         if apps and re.search(r"id=[\"'](?:root|app)[\"']", page.code) and (
                 len(page.code) < 1500 or re.search(r"<script[^>]+src=[\"'][^\"']*\.(?:jsx|tsx|vue)|src/main", page.code)):
             claimed[page.index] = "react" if "react" in apps else "vue"
-    servers = [i for i in items if family(i) in ("python", "node")]
-    for item in items:
-        if item.path and item.language == "html" and item.index not in claimed:
-            for server in servers:
-                if item.path.startswith(("templates/", "static/", "public/", "views/")) or (
-                        item.basename and re.search(r"[\"'/]" + re.escape(item.basename) + r"[\"']", server.code)):
-                    claimed[item.index] = family(server)
-                    break
+    served = [i for i in items if i.path and i.language == "html" and i.index not in claimed]
+    if served:
+        for name in ("python", "node"):
+            code = "\n".join(i.code for i in items if family(i) == name)
+            if not code:
+                continue
+            mentioned = analysis.mentioned_files(code)
+            for item in served:
+                if item.index not in claimed and (
+                        item.path.startswith(("templates/", "static/", "public/", "views/"))
+                        or item.path in mentioned or item.basename in mentioned):
+                    claimed[item.index] = name
     return claimed
 
 

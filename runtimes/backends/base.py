@@ -27,6 +27,20 @@ class PhaseSpec:
     env: dict[str, str] = field(default_factory=dict)
     deps_dir: Path | None = None  # host folder shown read-only at DEPS (writable during install)
     deps_writable: bool = False
+    # With network: the host's CA bundle, shown at CA_BUNDLE, so installs work behind a TLS-inspecting proxy.
+    ca_bundle: Path | None = None
+
+
+CA_BUNDLE = "/etc/ssl/certs/arena-host-ca.crt"
+CA_ENV = {name: CA_BUNDLE for name in ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS")}
+
+
+def host_ca_bundle() -> Path | None:
+    """The host's trusted certificates (Debian/Ubuntu, Fedora/RHEL, Alpine locations), if any."""
+    for candidate in ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"):
+        if Path(candidate).is_file():
+            return Path(candidate)
+    return None
 
 
 class Session(Protocol):

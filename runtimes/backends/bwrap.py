@@ -67,7 +67,7 @@ HOST_UID_ENV = "ARENA_SANDBOX_HOST_UID"  # as root: the host uid sandboxes run a
 DEFAULT_HOST_UID = 65534  # nobody
 STAGE_DIRS = ("/mnt", "/media", "/srv")  # covered by a private tmpfs in the child's own mount namespace only
 SETUP_TIMEOUT_S = 20.0
-PIDS_OVERHEAD = 3  # bwrap's monitor and init processes run in the run's cgroup too
+PIDS_OVERHEAD = 2  # bwrap's monitor and init processes run in the run's cgroup too
 MAX_COPY_ENTRIES = 20_000
 MAX_COPY_DEPTH = 64
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -395,7 +395,7 @@ class BwrapBackend:
             run.kill_all()
             _kill_group(process)
         if self._cgroups is not None:
-            self._cgroups.close()
+            self._cgroups.remove_parents()  # other backends' runs (if any) keep theirs
 
     # -- setup -------------------------------------------------------------------------------------------------------
 

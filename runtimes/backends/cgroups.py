@@ -504,12 +504,24 @@ class CgroupSupport:
         """A fresh cgroup for one run, or the setrlimit fallback. Raises CgroupError if a cgroup fails to set up."""
         if self.kind == "none":
             return RlimitRun(limits, self.reason)
+        for attempt in range(3):  # another backend's close() may remove an empty parent at the same moment
+            try:
+                run = self._create(limits)
+                break
+            except FileNotFoundError as exc:
+                if attempt == 2:
+                    raise CgroupError(f"could not set up the run's cgroup ({exc})") from exc
+        with self._lock:
+            self._live[id(run)] = run
+        return run
+
+    def _create(self, limits: ResourceLimits) -> RunLimits:
         name = f"run-{os.getpid()}-{next(_counter)}-{os.urandom(3).hex()}"
-        run: RunLimits
         if self.kind == "cgroup-v1":
             dirs: dict[str, Path] = {}
             try:
                 for controller, parent in self.v1_parents.items():
+                    parent.mkdir(exist_ok=True)
                     directory = parent / name
                     directory.mkdir()
                     dirs[controller] = directory
@@ -517,28 +529,38 @@ class CgroupSupport:
             except OSError as exc:
                 for directory in dirs.values():
                     _rmdir_retry(directory, 0.2)
+                if isinstance(exc, FileNotFoundError):
+                    raise
                 raise CgroupError(f"could not set up the run's cgroup ({exc})") from exc
-            run = CgroupV1Run(dirs)
-        else:
-            assert self.v2_parent is not None
-            directory = self.v2_parent / name
-            try:
-                directory.mkdir()
-                _apply_v2(directory, limits)
-            except OSError as exc:
-                _rmdir_retry(directory, 0.2)
-                raise CgroupError(f"could not set up the run's cgroup ({exc})") from exc
-            run = CgroupV2Run(directory)
-        with self._lock:
-            self._live[name] = run
-        return run
+            return CgroupV1Run(dirs)
+        assert self.v2_parent is not None
+        directory = self.v2_parent / name
+        try:
+            if not self.v2_parent.exists():
+                _prepare_v2_parent(self.v2_parent.parent, self.v2_parent)
+            directory.mkdir()
+            _apply_v2(directory, limits)
+        except OSError as exc:
+            _rmdir_retry(directory, 0.2)
+            if isinstance(exc, FileNotFoundError):
+                raise
+            raise CgroupError(f"could not set up the run's cgroup ({exc})") from exc
+        return CgroupV2Run(directory)
 
     def release(self, run: RunLimits) -> None:
+        """Kill what is left of a run and remove its cgroup."""
         run.remove()
         with self._lock:
-            for key, value in list(self._live.items()):
-                if value is run:
-                    del self._live[key]
+            self._live.pop(id(run), None)
+
+    def remove_parents(self) -> None:
+        """Remove the code-arena folders if no run (of any process) uses them any more."""
+        parents = list(self.v1_parents.values()) + ([self.v2_parent] if self.v2_parent else [])
+        for parent in parents:
+            try:
+                parent.rmdir()  # fails (harmlessly) while another run still has a cgroup in it
+            except OSError:
+                pass
 
     def close(self) -> None:
         """Kill and remove every run cgroup this process still has, then the empty parents."""
@@ -546,12 +568,7 @@ class CgroupSupport:
             runs, self._live = list(self._live.values()), {}
         for run in runs:
             run.remove()
-        parents = list(self.v1_parents.values()) + ([self.v2_parent] if self.v2_parent else [])
-        for parent in parents:
-            try:
-                parent.rmdir()  # only succeeds when no other process still uses it
-            except OSError:
-                pass
+        self.remove_parents()
 
     def sweep_stale(self) -> int:
         """Remove run cgroups left by processes of this app that died without cleaning up."""

@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from runtimes.backends.base import DEPS, VENV, WORKDIR, OutputCallback, PhaseSpec
+from runtimes.backends.base import CA_BUNDLE, DEPS, VENV, WORKDIR, OutputCallback, PhaseSpec
 from runtimes.backends.output import OutputSink
 from runtimes.limits import MIB, Limits
 from runtimes.results import PhaseResult
@@ -142,6 +142,8 @@ class DockerBackend:
     def run_phase(self, spec: PhaseSpec, limits: Limits, on_output: OutputCallback | None = None) -> PhaseResult:
         """A one-off container: used for installs (network on, deps folder writable) and probes."""
         mounts = [_bind(spec.deps_dir, DEPS, read_only=not spec.deps_writable)] if spec.deps_dir else []
+        if spec.network and spec.ca_bundle:
+            mounts.append(_bind(spec.ca_bundle, CA_BUNDLE, read_only=True))
         try:
             container = self.client.containers.run(**container_options(self.image, limits, network=spec.network,
                                                                        mounts=mounts))

@@ -55,6 +55,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     SDL_AUDIODRIVER=dummy \
     HOME=/tmp
 
+# Matplotlib builds a font cache on first import (seconds). Build it once here; the Python recipe seeds each run's
+# writable MPLCONFIGDIR from this read-only copy.
+RUN mkdir -p /opt/mplconfig && MPLCONFIGDIR=/opt/mplconfig /opt/venv/bin/python -c "import matplotlib.pyplot" \
+    && chmod -R a+rX /opt/mplconfig
+
 USER sandbox
 WORKDIR /work
 # tini is PID 1: it forwards signals and reaps zombies. The default command keeps a pooled container alive for exec.
