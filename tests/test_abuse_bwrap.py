@@ -238,9 +238,32 @@ for pid in pids:
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(round(usage.ru_utime + usage.ru_stime, 2))
 """
-    result, _ = run(backend, tmp_path, code, timeout=10)
+    cpu_parent = backend.cgroups.v1_parents.get("cpu") or backend.cgroups.v2_parent
+    if cpu_parent is None:
+        pytest.skip("no cpu controller")
+    throttled = []
+    done = threading.Event()
+
+    def watch():  # the kernel's own count of quota throttling, read from the run's cgroup while it runs
+        while not done.is_set():
+            for folder in cpu_parent.glob(f"run-{os.getpid()}-*"):
+                try:
+                    stat = dict(line.split() for line in (folder / "cpu.stat").read_text().splitlines())
+                    throttled.append(int(stat.get("nr_throttled", 0)))
+                except (OSError, ValueError):
+                    pass
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        result, _ = run(backend, tmp_path, code, timeout=10)
+    finally:
+        done.set()
+        watcher.join()
     cpu = float(result.stdout)
     assert cpu < 2.0 * 1.35, f"two spinning processes for 2 s used {cpu} s of CPU: more than one core"
+    assert max(throttled, default=0) > 0, "the CPU quota must actually throttle two busy processes"
 
 
 def test_sleep_forever_is_killed_on_time(backend, tmp_path):

@@ -5,10 +5,10 @@ Every test starts real `bwrap` sandboxes under real cgroups (no mocks). Abuse ca
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
-import sys
 import threading
 import time
 from pathlib import Path
@@ -124,6 +124,18 @@ def test_go_build_then_run(backend, tmp_path):
     assert run(backend, tmp_path, ["./main"]).stdout == "hello from Go\n"
 
 
+def test_matplotlib_plot_is_an_artifact(backend, tmp_path):
+    code = (
+        "import matplotlib.pyplot as plt\n"
+        "plt.plot([1, 3, 2]); plt.title('chart'); plt.savefig('chart.png')\n"
+        "print(plt.get_backend())\n"
+    )
+    result = run(backend, tmp_path, ["python3", "main.py"], {"main.py": code})
+    assert result.stdout.lower() == "agg\n", result.stderr
+    assert result.stderr == "", "no font-cache rebuild or cache-dir warnings"
+    assert (tmp_path / "ws" / "chart.png").read_bytes().startswith(b"\x89PNG")
+
+
 # ------------------------------------------------------------------------------------------------------------------
 # process semantics
 
@@ -185,9 +197,9 @@ def test_stdin_is_empty(backend, tmp_path):
 def test_environment_is_clean(backend, tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0123456789abcdef")
     monkeypatch.setenv("ARENA_SECRET_PROBE", "do-not-leak")
-    result = run(backend, tmp_path, ["python3", "-c", "import os; print(sorted(os.environ.items()))"],
+    result = run(backend, tmp_path, ["python3", "-c", "import json, os; print(json.dumps(dict(os.environ)))"],
                  env={"EXTRA": "from-spec"})
-    env = dict(eval(result.stdout))  # noqa: S307 - our own repr of a list of string pairs
+    env = json.loads(result.stdout)
     assert "sk-test" not in result.stdout and "do-not-leak" not in result.stdout
     assert set(env) <= {"PATH", "HOME", "LANG", "PYTHONUNBUFFERED", "MPLBACKEND", "EXTRA", "PWD", "LC_CTYPE"}
     assert env["PATH"].startswith("/opt/venv/bin:")
@@ -362,3 +374,43 @@ def test_concurrent_output_callback_is_serialised(backend, tmp_path):
     run(backend, tmp_path, ["python3", "main.py"], {"main.py": code}, on_output=callback)
     assert overlaps == []
 
+
+
+def _cgroup2_mount() -> Path | None:
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        left, _, right = line.partition(" - ")
+        if right.split()[:1] == ["cgroup2"]:
+            return Path(left.split()[4])
+    return None
+
+
+@pytest.mark.parametrize("use_kill_file", [True, False], ids=["cgroup.kill", "freeze-and-kill"])
+def test_cgroup_v2_kills_a_whole_tree(tmp_path, use_kill_file):
+    """The v2 kill path (laptops), exercised on whatever cgroup2 tree this machine has, with a daemonising tree."""
+    import subprocess
+
+    from runtimes.backends.cgroups import CgroupV2Run
+
+    mount = _cgroup2_mount()
+    folder = mount / f"code-arena-test-{os.getpid()}-{int(use_kill_file)}" if mount else None
+    try:
+        folder.mkdir()
+    except (AttributeError, OSError) as exc:
+        pytest.skip(f"no writable cgroup2 tree here: {exc}")
+    run_cgroup = CgroupV2Run(folder)
+    run_cgroup.use_kill_file = use_kill_file and (folder / "cgroup.kill").exists()
+    try:
+        script = "sleep 300 & setsid sleep 301 & (sleep 302 &) ; sleep 303"
+        process = subprocess.Popen(["sh", "-c", script], preexec_fn=run_cgroup.attach_self, start_new_session=True)
+        deadline = time.monotonic() + 5
+        while len(run_cgroup.pids()) < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(run_cgroup.pids()) >= 5
+        if not use_kill_file:
+            assert run_cgroup.freeze()
+        assert run_cgroup.kill_all()
+        assert run_cgroup.pids() == []
+        process.wait(5)
+    finally:
+        run_cgroup.remove()
+    assert not folder.exists()

@@ -20,6 +20,7 @@ def fence(tag: str, code: str) -> str:
 
 # --- the corpus ------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("case", MANIFEST, ids=[case["file"] for case in MANIFEST])
 def test_corpus_answer(case):
     answer = (CORPUS / "answers" / case["file"]).read_text(encoding="utf-8")
@@ -100,24 +101,45 @@ WEB_CASES = [
     (fence("jsx", "export default function App() {\n  return <div>Hi</div>;\n}"), "react"),
     (fence("tsx", "const App = (): JSX.Element => <main>hi</main>;\nexport default App;"), "react"),
     (fence("javascript", "import React from 'react';\nexport default function A() { return null; }"), "react"),
-    (fence("js", "import { useState } from 'react';\nexport function useToggle() { return useState(false); }"),
-     "react"),
+    (
+        fence("js", "import { useState } from 'react';\nexport function useToggle() { return useState(false); }"),
+        "react",
+    ),
     (fence("js", "function Counter() {\n  const [n, setN] = useState(0);\n  return null;\n}"), "react"),
     (fence("js", "const App = () => (\n  <ul>\n    <li>one</li>\n  </ul>\n);\nexport default App;"), "react"),
-    (fence("vue", "<template>\n  <p>{{ msg }}</p>\n</template>\n<script>\nexport default { data() { return { msg: 'hi' } } }\n"
-                  "</script>"), "vue"),
+    (
+        fence(
+            "vue",
+            "<template>\n  <p>{{ msg }}</p>\n</template>\n<script>\n"
+            "export default { data() { return { msg: 'hi' } } }\n</script>",
+        ),
+        "vue",
+    ),
     (fence("js", "import { createApp } from 'vue';\ncreateApp({ data() { return { a: 1 }; } }).mount('#app');"), "vue"),
-    (fence("js", "export default {\n  data() { return { n: 0 }; },\n  methods: { inc() { this.n++; } },\n"
-                 "  template: `<button @click=\"inc\">{{ n }}</button>`,\n};"), "vue"),
+    (
+        fence(
+            "js",
+            "export default {\n  data() { return { n: 0 }; },\n  methods: { inc() { this.n++; } },\n"
+            '  template: `<button @click="inc">{{ n }}</button>`,\n};',
+        ),
+        "vue",
+    ),
     (fence("mermaid", "graph TD\n  A --> B"), "mermaid"),
     (fence("", "flowchart LR\n  start --> stop"), "mermaid"),
-    (fence("html", "<!DOCTYPE html>\n<html><body><pre class='mermaid'>graph TD\nA-->B</pre>\n"
-                   "<script src='https://cdn.jsdelivr.net/npm/mermaid/dist/mermaid.min.js'></script></body></html>"),
-     "html"),
+    (
+        fence(
+            "html",
+            "<!DOCTYPE html>\n<html><body><pre class='mermaid'>graph TD\nA-->B</pre>\n"
+            "<script src='https://cdn.jsdelivr.net/npm/mermaid/dist/mermaid.min.js'></script></body></html>",
+        ),
+        "html",
+    ),
     (fence("js", "const fs = require('fs');\nconsole.log(fs.existsSync('.'));"), "javascript"),
     (fence("", "console.log([1, 2, 3].map((x) => x * 2));"), "javascript"),
-    (fence("ts", "function add(a: number, b: number): number { return a + b; }\nconsole.log(add(1, 2));"),
-     "typescript"),
+    (
+        fence("ts", "function add(a: number, b: number): number { return a + b; }\nconsole.log(add(1, 2));"),
+        "typescript",
+    ),
     (fence("", "interface P { x: number }\nconst p: P = { x: 1 };\nconsole.log(p.x);"), "typescript"),
 ]
 
@@ -128,17 +150,17 @@ def test_web_and_script_environments(answer, environment):
 
 
 COMPILED_CASES = [
-    ("c", "#include <stdio.h>\nint main(void) { printf(\"hi\\n\"); return 0; }", "c"),
-    ("", "#include <stdio.h>\nint main(void) { puts(\"untagged c\"); return 0; }", "c"),
+    ("c", '#include <stdio.h>\nint main(void) { printf("hi\\n"); return 0; }', "c"),
+    ("", '#include <stdio.h>\nint main(void) { puts("untagged c"); return 0; }', "c"),
     ("cpp", "#include <iostream>\nint main() { std::cout << 1; }", "cpp"),
-    ("", "#include <iostream>\nint main() { std::cout << \"untagged\"; }", "cpp"),
+    ("", '#include <iostream>\nint main() { std::cout << "untagged"; }', "cpp"),
     ("c", "#include <iostream>\nint main() { std::cout << 1; }", "cpp"),  # C++ under a c tag is compiled as C++
     ("java", "public class A { public static void main(String[] a) { System.out.println(1); } }", "java"),
     ("", "public class B {\n  public static void main(String[] args) {\n    System.out.println(2);\n  }\n}", "java"),
-    ("go", "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(1) }", "go"),
-    ("", "package main\n\nfunc main() {\n\tprintln(\"untagged go\")\n}", "go"),
-    ("rust", "fn main() { println!(\"hi\"); }", "rust"),
-    ("", "fn main() {\n    let v: Vec<i32> = vec![1];\n    println!(\"{:?}\", v);\n}", "rust"),
+    ("go", 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println(1) }', "go"),
+    ("", 'package main\n\nfunc main() {\n\tprintln("untagged go")\n}', "go"),
+    ("rust", 'fn main() { println!("hi"); }', "rust"),
+    ("", 'fn main() {\n    let v: Vec<i32> = vec![1];\n    println!("{:?}", v);\n}', "rust"),
 ]
 
 
@@ -149,7 +171,8 @@ def test_compiled_language_environments(tag, code, environment):
 
 def test_dom_script_with_a_page_is_html():
     answer = fence("html", "<!DOCTYPE html><html><body><button id='b'>go</button></body></html>") + fence(
-        "javascript", "document.getElementById('b').addEventListener('click', () => alert('hi'));")
+        "javascript", "document.getElementById('b').addEventListener('click', () => alert('hi'));"
+    )
     program = extract_program(answer)
     assert program.environment == "html"
     assert "addEventListener" in program.files["index.html"]
@@ -157,23 +180,38 @@ def test_dom_script_with_a_page_is_html():
 
 def test_node_script_beside_a_page_it_does_not_use_is_not_pulled_in():
     answer = fence("javascript", "const os = require('os');\n" + "console.log(os.platform());\n" * 30) + fence(
-        "html", "<!DOCTYPE html><html><body>tiny</body></html>")
+        "html", "<!DOCTYPE html><html><body>tiny</body></html>"
+    )
     assert detect_environment(answer) == "javascript"
 
 
 def test_html_page_that_uses_vue_from_a_cdn_is_html():
-    answer = fence("html", "<!DOCTYPE html><html><head><script src='https://unpkg.com/vue@3'></script></head>"
-                           "<body><div id='app'>{{ n }}</div><script>Vue.createApp({data(){return {n:1}}})"
-                           ".mount('#app')</script></body></html>")
+    answer = fence(
+        "html",
+        "<!DOCTYPE html><html><head><script src='https://unpkg.com/vue@3'></script></head>"
+        "<body><div id='app'>{{ n }}</div><script>Vue.createApp({data(){return {n:1}}})"
+        ".mount('#app')</script></body></html>",
+    )
     assert detect_environment(answer) == "html"
 
 
 def test_react_app_with_page_shell_is_react():
-    answer = ("**index.html**\n" + fence("html", "<!DOCTYPE html><html><body><div id=\"root\"></div>"
-                                                 "<script type=\"module\" src=\"/src/main.jsx\"></script></body></html>")
-              + "**src/main.jsx**\n" + fence("jsx", "import { createRoot } from 'react-dom/client';\nimport App from "
-                                                    "'./App';\ncreateRoot(document.getElementById('root')).render(<App />);")
-              + "**src/App.jsx**\n" + fence("jsx", "export default function App() { return <h1>Hi</h1>; }"))
+    answer = (
+        "**index.html**\n"
+        + fence(
+            "html",
+            '<!DOCTYPE html><html><body><div id="root"></div>'
+            '<script type="module" src="/src/main.jsx"></script></body></html>',
+        )
+        + "**src/main.jsx**\n"
+        + fence(
+            "jsx",
+            "import { createRoot } from 'react-dom/client';\nimport App from "
+            "'./App';\ncreateRoot(document.getElementById('root')).render(<App />);",
+        )
+        + "**src/App.jsx**\n"
+        + fence("jsx", "export default function App() { return <h1>Hi</h1>; }")
+    )
     program = extract_program(answer)
     assert program.environment == "react"
     assert program.entry == "src/App.jsx"
@@ -183,9 +221,11 @@ def test_react_app_with_page_shell_is_react():
 
 # --- hints -----------------------------------------------------------------------------------------------------
 
-TWO_LANGUAGES = (fence("python", "def greet(name):\n    return f'hi {name}'\n\nprint(greet('py'))")
-                 + "And in JavaScript:\n\n"
-                 + fence("javascript", "const greet = (n) => `hi ${n}`;\nconsole.log(greet('js'));"))
+TWO_LANGUAGES = (
+    fence("python", "def greet(name):\n    return f'hi {name}'\n\nprint(greet('py'))")
+    + "And in JavaScript:\n\n"
+    + fence("javascript", "const greet = (n) => `hi ${n}`;\nconsole.log(greet('js'));")
+)
 
 
 def test_compatible_hint_wins():
@@ -222,31 +262,48 @@ def test_markdown_hint_keeps_the_answer_as_text():
 
 
 def test_hint_picks_the_matching_block_among_alternatives():
-    answer = (fence("python", "import streamlit as st\nst.write('web version')")
-              + fence("python", "import pygame\npygame.init()\nprint('game version')"))
-    assert detect_environment(answer) == "streamlit"
-    program = extract_program(answer, environment_hint="pygame")
-    assert program.environment == "pygame"
-    assert "game version" in program.files[program.entry]
+    answer = fence("python", "import streamlit as st\nst.write('web version')") + fence(
+        "python", "import pygame\npygame.init()\nprint('game version')"
+    )
+    assert detect_environment(answer) == "pygame"  # alternatives: the last complete one
+    program = extract_program(answer, environment_hint="streamlit")
+    assert program.environment == "streamlit"
+    assert "web version" in program.files[program.entry]
+    assert "game version" not in "".join(program.files.values())
 
 
 # --- languages and markdown ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("answer", "language"), [
-    (fence("tsx", "export default function A(): JSX.Element { return <p/>; }"), "typescript"),
-    (fence("jsx", "export default function A() { return <p/>; }"), "javascript"),
-    (fence("vue", "<template><p/></template>\n<script setup lang=\"ts\">\nconst n: number = 1\n</script>"),
-     "typescript"),
-    (fence("mermaid", "graph LR\n A-->B"), "markdown"),
-    (fence("python", "import gradio as gr"), "python"),
-    ("No code at all.", "markdown"),
-])
+
+@pytest.mark.parametrize(
+    ("answer", "language"),
+    [
+        (fence("tsx", "export default function A(): JSX.Element { return <p/>; }"), "typescript"),
+        (fence("jsx", "export default function A() { return <p/>; }"), "javascript"),
+        (
+            fence("vue", '<template><p/></template>\n<script setup lang="ts">\nconst n: number = 1\n</script>'),
+            "typescript",
+        ),
+        (fence("mermaid", "graph LR\n A-->B"), "markdown"),
+        (fence("python", "import gradio as gr"), "python"),
+        ("No code at all.", "markdown"),
+    ],
+)
 def test_program_language(answer, language):
     assert extract_program(answer).language == language
 
 
-@pytest.mark.parametrize("answer", ["", "   \n", "Only prose, no code.", fence("bash", "pip install x"),
-                                    fence("json", '{"a": 1}'), fence("text", "Hello, World!")])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "",
+        "   \n",
+        "Only prose, no code.",
+        fence("bash", "pip install x"),
+        fence("json", '{"a": 1}'),
+        fence("text", "Hello, World!"),
+    ],
+)
 def test_no_program_is_markdown(answer):
     program = extract_program(answer)
     assert (program.environment, program.language, program.entry) == ("markdown", "markdown", None)

@@ -20,6 +20,13 @@ from core.extraction.model import DEFAULT_ENTRY, ENVIRONMENT_LANGUAGE, ENVIRONME
 from core.extraction.program import detect_environment, extract_program
 
 __all__ = [
-    "DEFAULT_ENTRY", "ENVIRONMENTS", "ENVIRONMENT_LANGUAGE", "LANGUAGES", "CodeBlock", "Program",
-    "detect_environment", "extract_program", "parse_blocks",
+    "DEFAULT_ENTRY",
+    "ENVIRONMENTS",
+    "ENVIRONMENT_LANGUAGE",
+    "LANGUAGES",
+    "CodeBlock",
+    "Program",
+    "detect_environment",
+    "extract_program",
+    "parse_blocks",
 ]

@@ -7,12 +7,23 @@ import builtins
 import posixpath
 import re
 
-from core.extraction.dependencies import MAX_AST_CHARS, without_magics
+from core.extraction.imports import MAX_AST_CHARS, without_magics
 from core.extraction.sniff import strip_js_comments, strip_js_strings_and_comments
 
 _M = re.MULTILINE
-_BUILTINS = set(dir(builtins)) | {"__name__", "__file__", "__doc__", "__builtins__", "__spec__", "__package__",
-                                  "display", "get_ipython", "__annotations__", "__dict__", "__class__"}
+_BUILTINS = set(dir(builtins)) | {
+    "__name__",
+    "__file__",
+    "__doc__",
+    "__builtins__",
+    "__spec__",
+    "__package__",
+    "display",
+    "get_ipython",
+    "__annotations__",
+    "__dict__",
+    "__class__",
+}
 
 
 def parse_python(code: str) -> ast.Module | None:
@@ -70,7 +81,9 @@ def python_runs_something(tree: ast.Module) -> bool:
             continue
         if index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             continue  # docstring
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and not any(isinstance(sub, ast.Call) for sub in ast.walk(node)):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and not any(
+            isinstance(sub, ast.Call) for sub in ast.walk(node)
+        ):
             continue
         return True
     return False
@@ -112,6 +125,7 @@ def python_is_entry(code: str) -> bool:
 
 # --- C-like languages ----------------------------------------------------------------------------------------
 
+
 def has_c_main(code: str) -> bool:
     return bool(re.search(r"^\s*(?:int|void|signed\s+int|auto)\s+main\s*\(", code, _M))
 
@@ -135,10 +149,18 @@ def looks_like_header(code: str) -> bool:
 def java_type_names(code: str) -> tuple[str | None, str | None]:
     """(public top-level type, first top-level type) of a Java source."""
     text = strip_js_strings_and_comments(code)
-    public = re.search(r"^\s*public\s+(?:(?:abstract|final|sealed|static|strictfp)\s+)*"
-                       r"(?:class|interface|enum|record|@interface)\s+([A-Za-z_$][\w$]*)", text, _M)
-    first = re.search(r"^\s*(?:(?:public|abstract|final|sealed|static|strictfp)\s+)*(?:class|interface|enum|record)\s+"
-                      r"([A-Za-z_$][\w$]*)", text, _M)
+    public = re.search(
+        r"^\s*public\s+(?:(?:abstract|final|sealed|static|strictfp)\s+)*"
+        r"(?:class|interface|enum|record|@interface)\s+([A-Za-z_$][\w$]*)",
+        text,
+        _M,
+    )
+    first = re.search(
+        r"^\s*(?:(?:public|abstract|final|sealed|static|strictfp)\s+)*(?:class|interface|enum|record)\s+"
+        r"([A-Za-z_$][\w$]*)",
+        text,
+        _M,
+    )
     return (public.group(1) if public else None), (first.group(1) if first else None)
 
 
@@ -160,6 +182,7 @@ def rust_modules(code: str) -> list[str]:
 
 # --- JavaScript ------------------------------------------------------------------------------------------------
 
+
 def js_exports(code: str) -> tuple[str | None, set[str]]:
     """(default export's name, named exports) of a JS/TS module (ES modules and CommonJS)."""
     text = strip_js_comments(code)
@@ -170,8 +193,13 @@ def js_exports(code: str) -> tuple[str | None, set[str]]:
     match = re.search(r"\bmodule\.exports\s*=\s*([A-Za-z_$][\w$]*)\s*;?\s*$", text, _M)
     if match and default is None:
         default = match.group(1)
-    named = set(re.findall(r"\bexport\s+(?:async\s+)?(?:function\s*\*?|class|const|let|var|interface|type|enum)\s+"
-                           r"([A-Za-z_$][\w$]*)", text))
+    named = set(
+        re.findall(
+            r"\bexport\s+(?:async\s+)?(?:function\s*\*?|class|const|let|var|interface|type|enum)\s+"
+            r"([A-Za-z_$][\w$]*)",
+            text,
+        )
+    )
     for group in re.findall(r"\bexport\s*\{([^}]*)\}", text):
         named.update(part.split(" as ")[-1].strip() for part in group.split(",") if part.strip())
     for group in re.findall(r"\bmodule\.exports\s*=\s*\{([^}]*)\}", text):
@@ -186,9 +214,11 @@ def js_relative_imports(code: str) -> list[tuple[str, str | None, list[str]]]:
     """(specifier, default import name, named imports) for relative imports and requires."""
     text = strip_js_comments(code)
     found = []
-    pattern = re.compile(r"\bimport\s+(?:type\s+)?([\w$]+)?\s*,?\s*(?:\{([^}]*)\}|\*\s+as\s+[\w$]+)?\s*from\s*['\"]"
-                         r"(\.{1,2}/[^'\"\n]+)['\"]|\bimport\s*['\"](\.{1,2}/[^'\"\n]+)['\"]|"
-                         r"(?:(?:const|let|var)\s+(?:([\w$]+)|\{([^}]*)\})\s*=\s*)?require\(\s*['\"](\.{1,2}/[^'\"\n]+)['\"]\s*\)")
+    pattern = re.compile(
+        r"\bimport\s+(?:type\s+)?([\w$]+)?\s*,?\s*(?:\{([^}]*)\}|\*\s+as\s+[\w$]+)?\s*from\s*['\"]"
+        r"(\.{1,2}/[^'\"\n]+)['\"]|\bimport\s*['\"](\.{1,2}/[^'\"\n]+)['\"]|"
+        r"(?:(?:const|let|var)\s+(?:([\w$]+)|\{([^}]*)\})\s*=\s*)?require\(\s*['\"](\.{1,2}/[^'\"\n]+)['\"]\s*\)"
+    )
     for match in pattern.finditer(text):
         if match.group(3):
             names = [part.split(" as ")[0].strip() for part in (match.group(2) or "").split(",") if part.strip()]
@@ -196,7 +226,9 @@ def js_relative_imports(code: str) -> list[tuple[str, str | None, list[str]]]:
         elif match.group(4):
             found.append((match.group(4), None, []))
         else:
-            names = [re.split(r"\s*:\s*", part.strip())[0] for part in (match.group(6) or "").split(",") if part.strip()]
+            names = [
+                re.split(r"\s*:\s*", part.strip())[0] for part in (match.group(6) or "").split(",") if part.strip()
+            ]
             found.append((match.group(7), match.group(5), names))
     return found
 
@@ -206,8 +238,10 @@ def html_references(code: str) -> list[tuple[str, str]]:
     found = []
     for tag in re.finditer(r"<link\b[^>]*>", code, re.IGNORECASE):
         href = re.search(r"\bhref\s*=\s*[\"']([^\"']+)[\"']", tag.group(0), re.IGNORECASE)
-        if href and _is_local(href.group(1)) and (
-            "stylesheet" in tag.group(0).lower() or href.group(1).lower().split("?")[0].endswith(".css")
+        if (
+            href
+            and _is_local(href.group(1))
+            and ("stylesheet" in tag.group(0).lower() or href.group(1).lower().split("?")[0].endswith(".css"))
         ):
             found.append(("css", href.group(1)))
     for tag in re.finditer(r"<script\b[^>]*\bsrc\s*=\s*[\"']([^\"']+)[\"'][^>]*>", code, re.IGNORECASE):

@@ -40,7 +40,9 @@ def group_named(items: list[Item], notes: list[str]) -> list[Item]:
     by_path: dict[str, list[Item]] = {}
     for item in items:
         by_path.setdefault(item.path or "", []).append(item)
-    chosen = [pick(group, notes, f"versions of {path}") if len(group) > 1 else group[0] for path, group in by_path.items()]
+    chosen = [
+        pick(group, notes, f"versions of {path}") if len(group) > 1 else group[0] for path, group in by_path.items()
+    ]
     return sorted(chosen, key=lambda item: item.index)
 
 
@@ -56,7 +58,7 @@ def _find_file(assembly: Assembly, path: str) -> str | None:
     return None
 
 
-def _script_extension(item: Item) -> str:
+def script_extension(item: Item) -> str:
     if item.language == "vue":
         return ".vue"
     typescript = item.language in ("typescript", "tsx") or (item.language is None and has_typescript(item.code))
@@ -64,7 +66,7 @@ def _script_extension(item: Item) -> str:
     return (".tsx" if jsx else ".ts") if typescript else (".jsx" if jsx else ".js")
 
 
-def _matches_import(item: Item, specifier: str, default: str | None, names: list[str]) -> bool:
+def matches_import(item: Item, specifier: str, default: str | None, names: list[str]) -> bool:
     stem = posixpath.splitext(posixpath.basename(specifier))[0].lower()
     if specifier.endswith((".css", ".scss")):
         return item.role == "style"
@@ -99,9 +101,9 @@ def resolve_script_imports(assembly: Assembly, pool: list[Item]) -> None:
             for item in pool:
                 if item.index in assembly.used or item.path:
                     continue
-                if _matches_import(item, specifier, default, names):
+                if matches_import(item, specifier, default, names):
                     has_ext = posixpath.splitext(target)[1] in SCRIPT_EXTENSIONS + (".css", ".scss")
-                    path = assembly.add(target if has_ext else target + _script_extension(item), item)
+                    path = assembly.add(target if has_ext else target + script_extension(item), item)
                     assembly.notes.append(f"block {item.index + 1} named {path} after the import in {importer}")
                     queue.append(path)
                     break
@@ -110,7 +112,7 @@ def resolve_script_imports(assembly: Assembly, pool: list[Item]) -> None:
 def _inject(html: str, tag: str, before: str) -> str:
     match = re.search(before, html, re.IGNORECASE)
     if match:
-        return html[: match.start()] + tag + "\n" + html[match.start():]
+        return html[: match.start()] + tag + "\n" + html[match.start() :]
     return html + "\n" + tag + "\n"
 
 
@@ -130,7 +132,7 @@ def assemble_html(items: list[Item], notes: list[str]) -> tuple[dict[str, str], 
     elif unnamed_docs:
         notes.append(f"ignored {len(unnamed_docs)} unnamed HTML block(s) beside the named page(s)")
     if not assembly.files:
-        page = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n</head>\n<body>\n</body>\n</html>\n"
+        page = '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n</head>\n<body>\n</body>\n</html>\n'
         anchor = next(i for i in items if i.role in ("program", "style"))
         assembly.files["index.html"] = page
         assembly.items["index.html"] = anchor
@@ -146,7 +148,9 @@ def assemble_html(items: list[Item], notes: list[str]) -> tuple[dict[str, str], 
             if not target or target in assembly.files:
                 continue
             pool = styles if kind == "css" else scripts
-            same = [i for i in pool if i.path == target] or [i for i in pool if i.basename == posixpath.basename(target)]
+            same = [i for i in pool if i.path == target] or [
+                i for i in pool if i.basename == posixpath.basename(target)
+            ]
             same = [i for i in same if i.index not in assembly.used]
             if same:
                 item = pick(same)
@@ -169,7 +173,9 @@ def assemble_html(items: list[Item], notes: list[str]) -> tuple[dict[str, str], 
         assembly.files[entry] = _inject(assembly.files[entry], f"<style>\n{css}</style>", r"</head>|<body\b")
         assembly.used.update(i.index for i in loose_styles)
         notes.append(f"{len(loose_styles)} unnamed CSS block(s) injected into {entry}")
-    loose_scripts = [i for i in scripts if not i.path and i.index not in assembly.used and i.env in ("dom", "javascript")]
+    loose_scripts = [
+        i for i in scripts if not i.path and i.index not in assembly.used and i.env in ("dom", "javascript")
+    ]
     if loose_scripts:
         item = pick(loose_scripts, notes, "unnamed scripts")
         assembly.files[entry] = _inject(assembly.files[entry], f"<script>\n{item.code}</script>", r"</body>|</html>")
@@ -193,92 +199,3 @@ def add_referenced_data(assembly: Assembly, items: list[Item]) -> None:
         if item.path in mentioned or item.basename in mentioned:
             assembly.add(item.path, item)
             assembly.notes.append(f"data file {item.path} included: the program reads it")
-
-
-def _is_app_shell(item: Item) -> bool:
-    return item.language == "html" and bool(re.search(r"id=[\"'](?:root|app)[\"']", item.code))
-
-
-def assemble_component_app(items: list[Item], notes: list[str], env: str) -> tuple[dict[str, str], str]:
-    """React or Vue: components, their CSS, the page shell, package.json and config files."""
-    assembly = Assembly()
-    scripts = [i for i in items if i.role == "program" and (
-        i.env == env or i.language in ("javascript", "typescript", "jsx", "tsx", "vue") and i.env in (
-            "javascript", "typescript", "dom", env))]
-    main_like = [i for i in scripts if i.env == env]
-    for item in group_named([i for i in scripts if i.path], notes):
-        assembly.add(item.path, item)
-    for item in items:
-        if item.path and item.role in ("style", "config", "deps") and (
-                item.role != "deps" or item.basename == "package.json"):
-            assembly.add(item.path, item)
-    shells = [i for i in items if _is_app_shell(i)]
-    if shells:
-        named_shell = [i for i in shells if i.path]
-        shell = pick(named_shell or shells)
-        assembly.add(shell.path or "index.html", shell)
-    resolve_script_imports(assembly, scripts + [i for i in items if i.role == "style"])
-    entry = _component_entry(assembly, env)
-    free = [i for i in main_like if not i.path and i.index not in assembly.used]
-    if free and entry is None:
-        imported = _imported_by_others(free)
-        chosen = pick([i for i in free if i.index not in imported] or free, notes, f"{env} components")
-        entry = assembly.add(_default_component_path(chosen, env, assembly), chosen)
-        resolve_script_imports(assembly, scripts + [i for i in items if i.role == "style"])
-    elif free:
-        notes.append(f"ignored {len(free)} unnamed {env} block(s) beside {entry}")
-    if entry is None:
-        candidates = [p for p in assembly.files if p.endswith(SCRIPT_EXTENSIONS)]
-        entry = candidates[0] if candidates else next(iter(assembly.files))
-    loose_styles = [i for i in items if i.role == "style" and i.index not in assembly.used]
-    for item in loose_styles:
-        path = assembly.add(posixpath.join(posixpath.dirname(entry), "styles.css"), item)
-        notes.append(f"unnamed CSS (block {item.index + 1}) kept as {path}; no component imports it")
-    add_referenced_data(assembly, items)
-    notes.extend(assembly.notes)
-    return assembly.files, entry
-
-
-def _imported_by_others(free: list[Item]) -> set[int]:
-    """Unnamed blocks that another unnamed block imports (so they are not the app's root)."""
-    imported: set[int] = set()
-    for importer in free:
-        for specifier, default, names in analysis.js_relative_imports(importer.code):
-            for item in free:
-                if item is not importer and item.index not in imported and _matches_import(item, specifier, default, names):
-                    imported.add(item.index)
-                    break
-    return imported
-
-
-def _default_component_path(item: Item, env: str, assembly: Assembly) -> str:
-    ext = _script_extension(item)
-    if env == "vue":
-        if ext == ".vue" or item.language in ("vue", "html"):
-            return "App.vue"
-        if re.search(r"\bcreateApp\s*\(", item.code) and not re.search(r"export\s+default", item.code):
-            return "main" + (".ts" if ext.startswith(".ts") else ".js")
-        return "App" + (".ts" if ext.startswith(".ts") else ".js")
-    if ext in (".js", ".ts"):
-        ext = ".jsx" if ext == ".js" else ".tsx"
-    in_src = any(path.startswith("src/") for path in assembly.files)
-    return ("src/App" if in_src else "App") + ext
-
-
-def _component_entry(assembly: Assembly, env: str) -> str | None:
-    paths = [p for p in assembly.files if p.endswith(SCRIPT_EXTENSIONS)]
-    apps = [p for p in paths if posixpath.splitext(posixpath.basename(p))[0] == "App"]
-    if env == "vue":
-        apps.sort(key=lambda p: (not p.endswith(".vue"), p.count("/")))
-    else:
-        apps.sort(key=lambda p: (p.endswith((".js", ".ts")), p.count("/")))
-    if apps:
-        return apps[0]
-    components = [p for p in paths if (p.endswith(".vue") if env == "vue" else has_jsx(assembly.files[p]))
-                  and re.search(r"export\s+default", assembly.files[p])]
-    imported = {analysis.resolve_relative(p, spec) for p in paths for spec, _, _ in
-                analysis.js_relative_imports(assembly.files[p])}
-    roots = [p for p in components if posixpath.splitext(p)[0] not in imported and p not in imported]
-    if roots:
-        return roots[0]
-    return components[0] if components else None

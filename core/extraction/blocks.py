@@ -17,32 +17,42 @@ from core.extraction.sniff import is_cpp, is_svg_document, is_vue_sfc, sniff_lan
 _OPEN = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
 _CLOSE = re.compile(r"^([ \t]*)(`{3,}|~{3,})[ \t]*$")
 
+# fmt: off
 TAG_ALIASES = {
     "py": "python", "python": "python", "python3": "python", "python2": "python", "py3": "python",
-    "ipython": "python", "ipython3": "python", "jupyter": "python", "sage": "python",
-    "js": "javascript", "javascript": "javascript", "node": "javascript", "nodejs": "javascript",
-    "mjs": "javascript", "cjs": "javascript", "es6": "javascript", "ecmascript": "javascript",
-    "ts": "typescript", "typescript": "typescript", "mts": "typescript", "cts": "typescript",
-    "jsx": "jsx", "react": "jsx", "javascriptreact": "jsx", "tsx": "tsx", "typescriptreact": "tsx",
-    "html": "html", "htm": "html", "xhtml": "html", "html5": "html", "svg": "html",
-    "css": "css", "css3": "css", "scss": "scss", "sass": "sass", "less": "less",
+    "ipython": "python", "ipython3": "python", "jupyter": "python", "sage": "python", "js": "javascript",
+    "javascript": "javascript", "node": "javascript", "nodejs": "javascript", "mjs": "javascript",
+    "cjs": "javascript", "es6": "javascript", "ecmascript": "javascript", "ts": "typescript",
+    "typescript": "typescript", "mts": "typescript", "cts": "typescript", "jsx": "jsx", "react": "jsx",
+    "javascriptreact": "jsx", "tsx": "tsx", "typescriptreact": "tsx", "html": "html", "htm": "html", "xhtml": "html",
+    "html5": "html", "svg": "html", "css": "css", "css3": "css", "scss": "scss", "sass": "sass", "less": "less",
     "c": "c", "h": "c", "cpp": "cpp", "c++": "cpp", "cc": "cpp", "cxx": "cpp", "hpp": "cpp", "hxx": "cpp",
-    "hh": "cpp", "h++": "cpp", "cplusplus": "cpp", "java": "java", "go": "go", "golang": "go",
-    "rust": "rust", "rs": "rust", "bash": "bash", "sh": "bash", "shell": "bash", "console": "bash",
-    "zsh": "bash", "shell-session": "bash", "shellsession": "bash", "terminal": "bash", "fish": "bash",
-    "ksh": "bash", "cmd": "bat", "bat": "bat", "batch": "bat", "powershell": "powershell", "ps1": "powershell",
-    "pwsh": "powershell", "mermaid": "mermaid", "mmd": "mermaid", "vue": "vue", "json": "json",
-    "json5": "json", "jsonc": "json", "md": "markdown", "markdown": "markdown", "text": "text", "txt": "text",
-    "plaintext": "text", "plain": "text", "output": "text", "out": "text", "log": "text", "stdout": "text",
-    "result": "text", "none": "text", "nohighlight": "text", "yaml": "yaml", "yml": "yaml", "toml": "toml",
-    "xml": "xml", "csv": "csv", "sql": "sql", "ini": "ini", "dockerfile": "dockerfile", "makefile": "makefile",
-    "make": "makefile", "requirements": "requirements", "pip-requirements": "requirements", "diff": "diff",
-    "csharp": "csharp", "cs": "csharp", "c#": "csharp", "kotlin": "kotlin", "kt": "kotlin", "swift": "swift",
-    "ruby": "ruby", "rb": "ruby", "php": "php", "pycon": "pycon", "dotenv": "dotenv", "env": "dotenv",
+    "hh": "cpp", "h++": "cpp", "cplusplus": "cpp", "java": "java", "go": "go", "golang": "go", "rust": "rust",
+    "rs": "rust", "bash": "bash", "sh": "bash", "shell": "bash", "console": "bash", "zsh": "bash",
+    "shell-session": "bash", "shellsession": "bash", "terminal": "bash", "fish": "bash", "ksh": "bash", "cmd": "bat",
+    "bat": "bat", "batch": "bat", "powershell": "powershell", "ps1": "powershell", "pwsh": "powershell",
+    "mermaid": "mermaid", "mmd": "mermaid", "vue": "vue", "json": "json", "json5": "json", "jsonc": "json",
+    "md": "markdown", "markdown": "markdown", "text": "text", "txt": "text", "plaintext": "text", "plain": "text",
+    "output": "text", "out": "text", "log": "text", "stdout": "text", "result": "text", "none": "text",
+    "nohighlight": "text", "yaml": "yaml", "yml": "yaml", "toml": "toml", "xml": "xml", "csv": "csv", "sql": "sql",
+    "ini": "ini", "dockerfile": "dockerfile", "makefile": "makefile", "make": "makefile",
+    "requirements": "requirements", "pip-requirements": "requirements", "diff": "diff", "csharp": "csharp",
+    "cs": "csharp", "c#": "csharp", "kotlin": "kotlin", "kt": "kotlin", "swift": "swift", "ruby": "ruby",
+    "rb": "ruby", "php": "php", "pycon": "pycon", "dotenv": "dotenv", "env": "dotenv",
 }
+# fmt: on
 _JS_FAMILY = {"javascript", "jsx", "typescript", "tsx"}
-_COMPATIBLE = [_JS_FAMILY, {"c", "cpp"}, {"html", "xml", "vue"}, {"text", "requirements", "csv"}, {"yaml"}, {"ini", "dotenv"}]
-_KEYED = re.compile(r"""\b(title|file|filename|name|path|src)\s*[=:]\s*("([^"]*)"|'([^']*)'|([^\s"'{},]+))""", re.IGNORECASE)
+_COMPATIBLE = [
+    _JS_FAMILY,
+    {"c", "cpp"},
+    {"html", "xml", "vue"},
+    {"text", "requirements", "csv"},
+    {"yaml"},
+    {"ini", "dotenv"},
+]
+_KEYED = re.compile(
+    r"""\b(title|file|filename|name|path|src)\s*[=:]\s*("([^"]*)"|'([^']*)'|([^\s"'{},]+))""", re.IGNORECASE
+)
 
 
 def normalize_tag(token: str | None) -> str | None:
@@ -64,7 +74,7 @@ def parse_info(info: str) -> tuple[str | None, str | None]:
     keyed = _KEYED.search(text)
     if keyed:
         filename = keyed.group(3) or keyed.group(4) or keyed.group(5)
-        text = (text[: keyed.start()] + " " + text[keyed.end():]).strip()
+        text = (text[: keyed.start()] + " " + text[keyed.end() :]).strip()
     text = text.replace("{", " ").replace("}", " ").strip()
     tokens = text.split()
     language = None
@@ -115,7 +125,9 @@ def filename_from_line(line: str) -> str | None:
             marked.append(token)
     if len(marked) != 1:
         return None
-    starts_with_it = re.match(r"^[`*_\s]*(?:file(?:name)?\s*[:\-]\s*)?[`*_]*" + re.escape(marked[0]), body, re.IGNORECASE)
+    starts_with_it = re.match(
+        r"^[`*_\s]*(?:file(?:name)?\s*[:\-]\s*)?[`*_]*" + re.escape(marked[0]), body, re.IGNORECASE
+    )
     if is_heading or body.rstrip("*_ ").endswith((":", "：")) or starts_with_it:
         return marked[0]
     return None
@@ -158,16 +170,24 @@ def _imports_itself(path: str, code: str) -> bool:
     "save the first block as `geometry.py`:" before the block that does `from geometry import ...`)."""
     stem = re.escape(path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
     base = re.escape(path.rsplit("/", 1)[-1])
-    return bool(re.search(rf"^\s*(?:from\s+{stem}\s+import|import\s+{stem}\b)", code, re.MULTILINE)
-                or re.search(rf"""(?:from|require\(|import)\s*['"]\./{stem}(?:\.(?:js|jsx|ts|tsx|mjs|cjs|vue))?['"]""", code)
-                or re.search(rf'^\s*#\s*include\s*"{base}"', code, re.MULTILINE))
+    return bool(
+        re.search(rf"^\s*(?:from\s+{stem}\s+import|import\s+{stem}\b)", code, re.MULTILINE)
+        or re.search(rf"""(?:from|require\(|import)\s*['"]\./{stem}(?:\.(?:js|jsx|ts|tsx|mjs|cjs|vue))?['"]""", code)
+        or re.search(rf'^\s*#\s*include\s*"{base}"', code, re.MULTILINE)
+    )
 
 
 def _refine(language: str | None, filename: str | None, code: str, tag_given: bool) -> str | None:
     path_language = language_of_path(filename)
     if language in (None, "text") and path_language and (language is None or path_language != "text"):
         language = path_language if path_language != "requirements" else "text"
-    elif language in _JS_FAMILY and path_language in _JS_FAMILY or language in ("c", "cpp") and path_language in ("c", "cpp") and not (filename or "").endswith(".h"):
+    elif (
+        language in _JS_FAMILY
+        and path_language in _JS_FAMILY
+        or language in ("c", "cpp")
+        and path_language in ("c", "cpp")
+        and not (filename or "").endswith(".h")
+    ):
         language = path_language
     elif language == "html" and path_language == "vue":
         language = "vue"
@@ -182,7 +202,18 @@ def _refine(language: str | None, filename: str | None, code: str, tag_given: bo
     return language
 
 
-def _block(tag: str, before: str | None, content: list[str], line: int) -> CodeBlock:
+def _announced_name(before: list[str]) -> str | None:
+    """The file name the prose just before a block gives: its last line, or a heading/bold line just above a
+    one-line description ("### utils.py" / "Helper functions:")."""
+    if not before:
+        return None
+    name = filename_from_line(before[-1])
+    if name is None and len(before) > 1 and before[-2].lstrip().startswith(("#", "**", "__")):
+        name = filename_from_line(before[-2])
+    return name
+
+
+def _block(tag: str, before: list[str], content: list[str], line: int) -> CodeBlock:
     code = "\n".join(content)
     if content:
         code += "\n"
@@ -192,9 +223,13 @@ def _block(tag: str, before: str | None, content: list[str], line: int) -> CodeB
     language = normalize_tag(token)
     name = safe_path(fence_name) if fence_name else None
     if name is None:
-        for candidate in (filename_from_first_comment(code), filename_from_line(before) if before else None):
+        for candidate in (filename_from_first_comment(code), _announced_name(before)):
             candidate = safe_path(candidate)
-            if candidate and _compatible(language, language_of_path(candidate)) and not _imports_itself(candidate, code):
+            if (
+                candidate
+                and _compatible(language, language_of_path(candidate))
+                and not _imports_itself(candidate, code)
+            ):
                 name = candidate
                 break
     return CodeBlock(language=_refine(language, name, code, bool(token)), tag=tag, filename=name, code=code, line=line)
@@ -225,16 +260,18 @@ def split_answer(markdown: str) -> tuple[list[CodeBlock], str]:
     prose: list[str] = []
     text = markdown.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the text's final newline ends the last line; it does not start another
     blocks: list[CodeBlock] = []
     index = 0
-    previous_text: str | None = None  # the last non-blank line outside blocks
+    previous_text: list[str] = []  # the last two non-blank lines since the previous block
     while index < len(lines):
         line = lines[index]
         stripped = line.lstrip(" \t")
         match = _OPEN.match(line) if stripped[:1] in ("`", "~") else None
         if match is None or (match.group(2)[0] == "`" and "`" in match.group(3)):
             if stripped:
-                previous_text = line
+                previous_text = [*previous_text[-1:], line]
             prose.append(line)
             index += 1
             continue
@@ -248,12 +285,16 @@ def split_answer(markdown: str) -> tuple[list[CodeBlock], str]:
             body_stripped = body_line.lstrip(" \t")
             if body_stripped[:1] == fence[0]:
                 close = _CLOSE.match(body_line)
-                if (close and close.group(2)[0] == fence[0] and len(close.group(2)) >= len(fence)
-                        and _indent_width(close.group(1)) <= width + 3):
+                if (
+                    close
+                    and close.group(2)[0] == fence[0]
+                    and len(close.group(2)) >= len(fence)
+                    and _indent_width(close.group(1)) <= width + 3
+                ):
                     break
             content.append(_dedent(body_line, width))
             index += 1
         blocks.append(_block(info.strip(), previous_text, content, start + 1))
-        previous_text = None
+        previous_text = []
         index += 1
     return blocks, "\n".join(prose)

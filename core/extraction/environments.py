@@ -22,18 +22,23 @@ _STREAMLIT_CALL = re.compile(
     r"progress|spinner|rerun|experimental_rerun|chat_input|chat_message|caption|toggle|date_input|text_area|"
     r"download_button|map|audio|video|divider|balloons|data_editor|color_picker|time_input|stop)\b"
 )
-_GRADIO_CALL = re.compile(r"\bgr\.(?:Interface|Blocks|Textbox|Button|Slider|Image|Markdown|Row|Column|ChatInterface|"
-                          r"Dropdown|Number|Checkbox|Radio|File|Audio|Video|Dataframe|Plot|Label|Tab|State)\b")
+_GRADIO_CALL = re.compile(
+    r"\bgr\.(?:Interface|Blocks|Textbox|Button|Slider|Image|Markdown|Row|Column|ChatInterface|"
+    r"Dropdown|Number|Checkbox|Radio|File|Audio|Video|Dataframe|Plot|Label|Tab|State)\b"
+)
+# fmt: off
 GUI_TOOLKITS = {
     "tkinter": "tkinter", "Tkinter": "tkinter", "turtle": "turtle", "PyQt5": "PyQt5", "PyQt6": "PyQt6",
     "PySide2": "PySide2", "PySide6": "PySide6", "wx": "wxPython", "kivy": "kivy", "pyglet": "pyglet",
     "arcade": "arcade", "customtkinter": "customtkinter", "ttkbootstrap": "ttkbootstrap",
 }
+# fmt: on
 
 
 def _imports(code: str, module: str) -> bool:
-    return bool(re.search(rf"^\s*(?:import\s+(?:[\w.]+\s*,\s*)*{module}\b|from\s+{module}(?:\.[\w.]+)?\s+import\b)",
-                          code, _M))
+    return bool(
+        re.search(rf"^\s*(?:import\s+(?:[\w.]+\s*,\s*)*{module}\b|from\s+{module}(?:\.[\w.]+)?\s+import\b)", code, _M)
+    )
 
 
 def _alias_taken(code: str, alias: str, module: str) -> bool:
@@ -58,11 +63,15 @@ def python_environment(code: str) -> tuple[str, str | None]:
     return "python", None
 
 
-_REACT = re.compile(r"""from\s+['"](?:react|react-dom(?:/client)?|preact|react-native)['"]|"""
-                    r"""require\(\s*['"]react(?:-dom)?['"]\s*\)|\bimport\s+React\b|\bReactDOM\.""")
+_REACT = re.compile(
+    r"""from\s+['"](?:react|react-dom(?:/client)?|preact|react-native)['"]|"""
+    r"""require\(\s*['"]react(?:-dom)?['"]\s*\)|\bimport\s+React\b|\bReactDOM\."""
+)
 _HOOKS = re.compile(r"\buse(?:State|Effect|Ref|Memo|Callback|Reducer|Context|LayoutEffect)\s*[(<]")
-_VUE = re.compile(r"""from\s+['"]vue(?:-router)?['"]|require\(\s*['"]vue['"]\s*\)|\bVue\.createApp\s*\(|\bnew\s+Vue\s*\(|"""
-                  r"""\bdefineComponent\s*\(""")
+_VUE = re.compile(
+    r"""from\s+['"]vue(?:-router)?['"]|require\(\s*['"]vue['"]\s*\)|\bVue\.createApp\s*\(|\bnew\s+Vue\s*\(|"""
+    r"""\bdefineComponent\s*\("""
+)
 _OPTIONS_DEFAULT = re.compile(r"\bexport\s+default\s*\{|\bmodule\.exports\s*=\s*\{")
 _OPTIONS_KEYS = {
     "template": re.compile(r"\btemplate\s*:\s*[`'\"]"),
@@ -70,8 +79,10 @@ _OPTIONS_KEYS = {
     "methods": re.compile(r"\b(?:methods|computed|watch|props)\s*:\s*[{\[]"),
     "hooks": re.compile(r"\b(?:mounted|created|beforeMount|unmounted)\s*\(\s*\)\s*\{"),
 }
-_DOM = re.compile(r"\bdocument\.\w|\bwindow\.\w|\baddEventListener\s*\(|\bquerySelector(?:All)?\s*\(|\bgetElementById\s*\(|"
-                  r"\blocalStorage\.|\brequestAnimationFrame\s*\(|\bgetContext\s*\(\s*['\"](?:2d|webgl)|\bnavigator\.")
+_DOM = re.compile(
+    r"\bdocument\.\w|\bwindow\.\w|\baddEventListener\s*\(|\bquerySelector(?:All)?\s*\(|\bgetElementById\s*\(|"
+    r"\blocalStorage\.|\brequestAnimationFrame\s*\(|\bgetContext\s*\(\s*['\"](?:2d|webgl)|\bnavigator\."
+)
 _NODE = re.compile(r"\brequire\s*\(|\bprocess\.\w|\bmodule\.exports\b|__dirname|from\s+['\"]node:")
 
 
@@ -120,13 +131,16 @@ def block_environment(language: str | None, code: str) -> str | None:
     return None
 
 
+# fmt: off
 _HINT_ALIASES = {
     "py": "python", "python3": "python", "c++": "cpp", "cplusplus": "cpp", "js": "javascript", "node": "javascript",
-    "nodejs": "javascript", "ts": "typescript", "golang": "go", "rs": "rust", "reactjs": "react", "react.js": "react",
-    "vuejs": "vue", "vue.js": "vue", "vue3": "vue", "md": "markdown", "web": "html", "html5": "html",
-    "jsx": "react", "tsx": "react", "pygame-ce": "pygame", "interpreter": "python", "code interpreter": "python",
-    "python interpreter": "python", "python runner": "python", "javascript runner": "javascript", "mmd": "mermaid",
+    "nodejs": "javascript", "ts": "typescript", "golang": "go", "rs": "rust", "reactjs": "react",
+    "react.js": "react", "vuejs": "vue", "vue.js": "vue", "vue3": "vue", "md": "markdown", "web": "html",
+    "html5": "html", "jsx": "react", "tsx": "react", "pygame-ce": "pygame", "interpreter": "python",
+    "code interpreter": "python", "python interpreter": "python", "python runner": "python",
+    "javascript runner": "javascript", "mmd": "mermaid",
 }
+# fmt: on
 
 
 def normalize_hint(hint: str | None) -> str | None:

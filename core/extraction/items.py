@@ -10,19 +10,37 @@ from core.extraction import analysis
 from core.extraction.environments import block_environment
 from core.extraction.model import CodeBlock
 from core.extraction.paths import safe_path
-from core.extraction.sniff import is_svg_document
+from core.extraction.sniff import is_svg_document, looks_like_shell, python_parses
 
-CONFIG_FILE = re.compile(r"(?:^|/)(?:[\w-]+\.config\.(?:js|cjs|mjs|ts)|tsconfig(?:\.\w+)?\.json|\.babelrc|"
-                         r"jsconfig\.json|\.eslintrc(?:\.\w+)?|\.prettierrc(?:\.\w+)?)$")
-DATA_LANGUAGES = {"json", "yaml", "toml", "csv", "xml", "sql", "ini", "dotenv", "text", "markdown", "gomod",
-                  "requirements", "makefile", "dockerfile"}
+CONFIG_FILE = re.compile(
+    r"(?:^|/)(?:[\w-]+\.config\.(?:js|cjs|mjs|ts)|tsconfig(?:\.\w+)?\.json|\.babelrc|"
+    r"jsconfig\.json|\.eslintrc(?:\.\w+)?|\.prettierrc(?:\.\w+)?)$"
+)
+DATA_LANGUAGES = {
+    "json",
+    "yaml",
+    "toml",
+    "csv",
+    "xml",
+    "sql",
+    "ini",
+    "dotenv",
+    "text",
+    "markdown",
+    "gomod",
+    "requirements",
+    "makefile",
+    "dockerfile",
+}
 SHELL_LANGUAGES = {"bash", "bat", "powershell"}
 STYLE_LANGUAGES = {"css", "scss", "sass", "less"}
+# fmt: off
 FAMILY_OF_ENV = {
     "python": "python", "streamlit": "python", "gradio": "python", "pygame": "python", "html": "web", "dom": "web",
     "react": "react", "vue": "vue", "javascript": "node", "typescript": "ts", "c": "c", "cpp": "cpp", "java": "java",
     "go": "go", "rust": "rust", "mermaid": "mermaid",
 }
+# fmt: on
 
 
 @dataclass
@@ -47,6 +65,12 @@ class Item:
 
 def make_item(index: int, block: CodeBlock) -> Item:
     language, code, path = block.language, block.code, block.filename
+    if language == "python" and not path:
+        first = next((line.strip() for line in code.splitlines() if line.strip()), "")
+        if first.startswith(">>>"):
+            language = "pycon"  # an interactive session: output to read, not a program to run
+        elif looks_like_shell(code) and not python_parses(code):
+            language = "bash"  # `pip install x` under a python tag
     env = block_environment(language, code)
     base = posixpath.basename(path) if path else ""
     if language in SHELL_LANGUAGES:
@@ -57,8 +81,10 @@ def make_item(index: int, block: CodeBlock) -> Item:
         role = "config"
     elif language in STYLE_LANGUAGES:
         role = "style"
-    elif language in ("c", "cpp") and (base.endswith((".h", ".hpp", ".hh", ".hxx")) or (
-            not base and analysis.looks_like_header(code) and not analysis.has_c_main(code))):
+    elif language in ("c", "cpp") and (
+        base.endswith((".h", ".hpp", ".hh", ".hxx"))
+        or (not base and analysis.looks_like_header(code) and not analysis.has_c_main(code))
+    ):
         role = "header"
     elif env is not None:
         role = "program"
@@ -107,8 +133,10 @@ def pick(items: list[Item], notes: list[str] | None = None, what: str = "") -> I
     chosen = complete[-1] if complete else max(items, key=lambda item: (item.size, item.index))
     if notes is not None:
         reason = "the last complete one" if complete else "the largest"
-        notes.append(f"{len(items)} candidate {what or 'blocks'} (blocks {', '.join(str(i.index + 1) for i in items)}): "
-                     f"used {reason}, block {chosen.index + 1}")
+        notes.append(
+            f"{len(items)} candidate {what or 'blocks'} (blocks {', '.join(str(i.index + 1) for i in items)}): "
+            f"used {reason}, block {chosen.index + 1}"
+        )
     return chosen
 
 

@@ -4,30 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# fmt: off
 ENVIRONMENTS = (
-    "python", "streamlit", "gradio", "pygame", "html", "react", "vue", "mermaid",
-    "javascript", "typescript", "c", "cpp", "java", "go", "rust", "markdown",
+    "python", "streamlit", "gradio", "pygame", "html", "react", "vue", "mermaid", "javascript", "typescript", "c",
+    "cpp", "java", "go", "rust", "markdown",
 )
+# fmt: on
 
 # The ten product languages a Program's `language` is one of.
 LANGUAGES = ("python", "javascript", "typescript", "html", "c", "cpp", "java", "go", "rust", "markdown")
 
 # Environment -> program language. React and Vue are "javascript" unless their source is TypeScript (decided per
 # program); mermaid diagrams are written in a markdown fence, so their language is "markdown" like a no-code answer.
+# fmt: off
 ENVIRONMENT_LANGUAGE = {
-    "python": "python", "streamlit": "python", "gradio": "python", "pygame": "python",
-    "html": "html", "react": "javascript", "vue": "javascript", "mermaid": "markdown",
-    "javascript": "javascript", "typescript": "typescript", "c": "c", "cpp": "cpp", "java": "java",
-    "go": "go", "rust": "rust", "markdown": "markdown",
+    "python": "python", "streamlit": "python", "gradio": "python", "pygame": "python", "html": "html",
+    "react": "javascript", "vue": "javascript", "mermaid": "markdown", "javascript": "javascript",
+    "typescript": "typescript", "c": "c", "cpp": "cpp", "java": "java", "go": "go", "rust": "rust",
+    "markdown": "markdown",
 }
+# fmt: on
 
 # Entry file names used when the answer names none.
+# fmt: off
 DEFAULT_ENTRY = {
-    "python": "main.py", "pygame": "main.py", "streamlit": "app.py", "gradio": "app.py",
-    "html": "index.html", "react": "App.jsx", "vue": "App.vue", "mermaid": "diagram.mmd",
-    "javascript": "main.js", "typescript": "main.ts", "c": "main.c", "cpp": "main.cpp", "java": "Main.java",
-    "go": "main.go", "rust": "main.rs",
+    "python": "main.py", "pygame": "main.py", "streamlit": "app.py", "gradio": "app.py", "html": "index.html",
+    "react": "App.jsx", "vue": "App.vue", "mermaid": "diagram.mmd", "javascript": "main.js", "typescript": "main.ts",
+    "c": "main.c", "cpp": "main.cpp", "java": "Main.java", "go": "main.go", "rust": "main.rs",
 }
+# fmt: on
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,27 @@ _BAD_CHARS = re.compile(r"[\x00-\x1f\x7f<>\"|?*]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 # Extension -> block language. ".h" is C unless the content says C++ (decided by the block parser).
+# fmt: off
 EXTENSION_LANGUAGE = {
     ".py": "python", ".pyw": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript",
-    ".jsx": "jsx", ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
-    ".html": "html", ".htm": "html", ".svg": "html", ".css": "css", ".scss": "scss", ".sass": "sass",
-    ".less": "less", ".c": "c", ".h": "c", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".c++": "cpp",
-    ".hpp": "cpp", ".hh": "cpp", ".hxx": "cpp", ".java": "java", ".go": "go", ".rs": "rust", ".sh": "bash",
-    ".bash": "bash", ".zsh": "bash", ".mmd": "mermaid", ".mermaid": "mermaid", ".vue": "vue", ".json": "json",
-    ".md": "markdown", ".txt": "text", ".csv": "csv", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml",
-    ".xml": "xml", ".sql": "sql", ".ini": "ini", ".cfg": "ini", ".env": "dotenv", ".mod": "gomod",
+    ".jsx": "jsx", ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx", ".html": "html",
+    ".htm": "html", ".svg": "html", ".css": "css", ".scss": "scss", ".sass": "sass", ".less": "less", ".c": "c",
+    ".h": "c", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".c++": "cpp", ".hpp": "cpp", ".hh": "cpp", ".hxx": "cpp",
+    ".java": "java", ".go": "go", ".rs": "rust", ".sh": "bash", ".bash": "bash", ".zsh": "bash", ".mmd": "mermaid",
+    ".mermaid": "mermaid", ".vue": "vue", ".json": "json", ".md": "markdown", ".txt": "text", ".csv": "csv",
+    ".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".xml": "xml", ".sql": "sql", ".ini": "ini", ".cfg": "ini",
+    ".env": "dotenv", ".mod": "gomod",
 }
+# fmt: on
 SPECIAL_NAMES = {
-    "Makefile": "makefile", "Dockerfile": "dockerfile", "requirements.txt": "text", "package.json": "json",
-    "Cargo.toml": "toml", "go.mod": "gomod", ".env": "dotenv", ".gitignore": "text",
+    "Makefile": "makefile",
+    "Dockerfile": "dockerfile",
+    "requirements.txt": "text",
+    "package.json": "json",
+    "Cargo.toml": "toml",
+    "go.mod": "gomod",
+    ".env": "dotenv",
+    ".gitignore": "text",
 }
 
 
@@ -66,7 +74,9 @@ def language_of_path(path: str | None) -> str | None:
     return EXTENSION_LANGUAGE.get(extension(path))
 
 
-_FILENAME = re.compile(r"^[\w@.+\-/\\]*[\w\-+@]\.[A-Za-z+]{1,10}$|^(?:[\w.\-/]*/)?(?:Makefile|Dockerfile|\.env|\.gitignore)$")
+_FILENAME = re.compile(
+    r"^[\w@.+\-/\\]*[\w\-+@]\.[A-Za-z+]{1,10}$|^(?:[\w.\-/]*/)?(?:Makefile|Dockerfile|\.env|\.gitignore)$"
+)
 
 
 def looks_like_filename(token: str) -> bool:

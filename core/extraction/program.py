@@ -14,40 +14,51 @@ import posixpath
 import re
 
 from core.extraction import analysis
+from core.extraction.assemble_apps import assemble_component_app
 from core.extraction.assemble_code import (
     assemble_c_family,
     assemble_java,
     assemble_mermaid,
-    assemble_python,
     assemble_script,
     assemble_single_main,
-    local_python_modules,
 )
-from core.extraction.assemble_web import assemble_component_app, assemble_html
+from core.extraction.assemble_python import assemble_python, local_python_modules
+from core.extraction.assemble_web import assemble_html
 from core.extraction.blocks import split_answer
 from core.extraction.dependencies import (
     commands_from_code,
     commands_from_prose,
     commands_from_shell,
-    infer_npm_packages,
-    infer_python_packages,
-    merge_names,
     packages_of_command,
     packages_of_package_json,
     packages_of_requirements,
-    without_magics,
 )
 from core.extraction.environments import normalize_hint, python_environment
+from core.extraction.imports import infer_npm_packages, infer_python_packages, merge_names, without_magics
 from core.extraction.items import FAMILY_OF_ENV, Item, family, make_item
 from core.extraction.model import ENVIRONMENT_LANGUAGE, Program
 from core.extraction.sniff import has_jsx
 
-FAMILY_ENV = {"web": "html", "react": "react", "vue": "vue", "node": "javascript", "ts": "typescript", "c": "c",
-              "cpp": "cpp", "java": "java", "go": "go", "rust": "rust", "mermaid": "mermaid"}
+FAMILY_ENV = {
+    "web": "html",
+    "react": "react",
+    "vue": "vue",
+    "node": "javascript",
+    "ts": "typescript",
+    "c": "c",
+    "cpp": "cpp",
+    "java": "java",
+    "go": "go",
+    "rust": "rust",
+    "mermaid": "mermaid",
+}
 ROLE_NOTES = {
-    "install": "shell block(s) (install/run commands)", "output": "sample output / text block(s)",
-    "other": "block(s) in languages without an environment", "data": "data block(s) the program does not read",
-    "deps": "dependency list block(s) (read for packages)", "config": "config block(s)",
+    "install": "shell block(s) (install/run commands)",
+    "output": "sample output / text block(s)",
+    "other": "block(s) in languages without an environment",
+    "data": "data block(s) the program does not read",
+    "deps": "dependency list block(s) (read for packages)",
+    "config": "config block(s)",
 }
 
 
@@ -60,16 +71,26 @@ def _claims(items: list[Item]) -> dict[int, str]:
     for item in items:
         if item.basename and item.env in ("react", "vue", "javascript", "dom"):
             scripts_by_name.setdefault(item.basename, []).append(item)
+    loose_scripts = [i for i in items if not i.path and i.env in ("javascript", "dom") and i.language == "javascript"]
     for page in pages:
-        for _kind, reference in analysis.html_references(page.code):
+        references = analysis.html_references(page.code)
+        for _kind, reference in references:
             for item in scripts_by_name.get(posixpath.basename(reference.split("?")[0]), []):
                 if item.env in ("react", "vue") and not re.search(r"text/babel|unpkg|cdn|jsdelivr", page.code):
                     continue
                 claimed[item.index] = "web"
+        if any(kind == "js" for kind, _ in references):  # the page loads a script the answer gives unnamed
+            for item in loose_scripts:
+                claimed.setdefault(item.index, "web")
     apps = {family(i) for i in items if family(i) in ("react", "vue")}
     for page in pages:
-        if apps and re.search(r"id=[\"'](?:root|app)[\"']", page.code) and (
-                len(page.code) < 1500 or re.search(r"<script[^>]+src=[\"'][^\"']*\.(?:jsx|tsx|vue)|src/main", page.code)):
+        if (
+            apps
+            and re.search(r"id=[\"'](?:root|app)[\"']", page.code)
+            and (
+                len(page.code) < 1500 or re.search(r"<script[^>]+src=[\"'][^\"']*\.(?:jsx|tsx|vue)|src/main", page.code)
+            )
+        ):
             claimed[page.index] = "react" if "react" in apps else "vue"
     served = [i for i in items if i.path and i.language == "html" and i.index not in claimed]
     if served:
@@ -80,8 +101,10 @@ def _claims(items: list[Item]) -> dict[int, str]:
             mentioned = analysis.mentioned_files(code)
             for item in served:
                 if item.index not in claimed and (
-                        item.path.startswith(("templates/", "static/", "public/", "views/"))
-                        or item.path in mentioned or item.basename in mentioned):
+                    item.path.startswith(("templates/", "static/", "public/", "views/"))
+                    or item.path in mentioned
+                    or item.basename in mentioned
+                ):
                     claimed[item.index] = name
     return claimed
 
@@ -167,17 +190,24 @@ def _dependencies(program: Program, items: list[Item], prose: str, used: set[int
         elif manager == "npm":
             explicit_npm.extend(names)
     for item in items:
-        if item.basename == "package.json" or (item.language == "json" and item.index in used and
-                                              '"dependencies"' in item.code):
+        if item.basename == "package.json" or (
+            item.language == "json" and item.index in used and '"dependencies"' in item.code
+        ):
             explicit_npm.extend(packages_of_package_json(item.code))
-        elif item.basename == "requirements.txt" or item.language == "requirements" or (
-                item.basename and item.basename in map(posixpath.basename, requirement_files)):
+        elif (
+            item.basename == "requirements.txt"
+            or item.language == "requirements"
+            or (item.basename and item.basename in map(posixpath.basename, requirement_files))
+        ):
             explicit_py.extend(packages_of_requirements(item.code))
     py_sources = [code for path, code in program.files.items() if path.endswith((".py", ".pyw"))]
     inferred_py = infer_python_packages(py_sources, local_python_modules(program.files))
     program.python_packages = merge_names(explicit_py, inferred_py)
-    js_sources = [code for path, code in program.files.items()
-                  if path.endswith((".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".mts", ".vue"))]
+    js_sources = [
+        code
+        for path, code in program.files.items()
+        if path.endswith((".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".mts", ".vue"))
+    ]
     program.npm_packages = merge_names(explicit_npm, infer_npm_packages(js_sources))
 
 
@@ -198,11 +228,21 @@ def _environment_note(program: Program) -> None:
     env, files, entry = program.environment, program.files, program.entry
     code = files.get(entry or "", "")
     reasons = {
-        "streamlit": "the code imports streamlit", "gradio": "the code imports gradio",
-        "pygame": "the code imports pygame", "html": "an HTML page", "react": "React components (JSX/hooks)",
-        "vue": "a Vue component", "mermaid": "a mermaid diagram", "javascript": "a Node.js script",
-        "typescript": "a TypeScript script", "c": "a C program", "cpp": "a C++ program", "java": "a Java program",
-        "go": "a Go program", "rust": "a Rust program", "python": "a Python script",
+        "streamlit": "the code imports streamlit",
+        "gradio": "the code imports gradio",
+        "pygame": "the code imports pygame",
+        "html": "an HTML page",
+        "react": "React components (JSX/hooks)",
+        "vue": "a Vue component",
+        "mermaid": "a mermaid diagram",
+        "javascript": "a Node.js script",
+        "typescript": "a TypeScript script",
+        "c": "a C program",
+        "cpp": "a C++ program",
+        "java": "a Java program",
+        "go": "a Go program",
+        "rust": "a Rust program",
+        "python": "a Python script",
     }
     program.notes.insert(0, f"environment {env}: {reasons.get(env, env)}" + (f" ({entry})" if entry else ""))
     if env == "python":
@@ -237,13 +277,16 @@ def extract_program(markdown: str, environment_hint: str | None = None) -> Progr
         return program
     files, entry, env = _assemble(name, items, notes, forced)
     if not files or not entry:
-        program = _markdown_program(markdown, [f"environment markdown: no complete {FAMILY_ENV.get(name, name)} program"])
+        program = _markdown_program(
+            markdown, [f"environment markdown: no complete {FAMILY_ENV.get(name, name)} program"]
+        )
         _note_ignored(items, set(), program.notes)
         _dependencies(program, items, prose, set())
         return program
     if hint and forced is None:
         notes[notes.index(f"environment hint {hint!r} does not fit the code; detected instead")] = (
-            f"environment hint {hint!r} does not fit the code; used {env!r}")
+            f"environment hint {hint!r} does not fit the code; used {env!r}"
+        )
     magic = [p for p, code in files.items() if p.endswith(".py") and re.search(r"^\s*[!%]", code, re.MULTILINE)]
     for path in magic:
         files[path] = without_magics(files[path])
@@ -264,4 +307,3 @@ def detect_environment(markdown_or_code: str, environment_hint: str | None = Non
         fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
         text = f"{fence}{language or ''}\n{text}\n{fence}\n"
     return extract_program(text, environment_hint).environment
-

@@ -9,9 +9,7 @@ import re
 _M = re.MULTILINE
 
 # Strings and comments of C-like languages, matched left to right so that a '//' inside a string is not a comment.
-_JS_TOKENS = re.compile(
-    r"`(?:\\.|[^`\\])*`|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\"|//[^\n]*|/\*.*?\*/", re.DOTALL
-)
+_JS_TOKENS = re.compile(r"`(?:\\.|[^`\\])*`|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\"|//[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
 def strip_js_strings_and_comments(code: str) -> str:
@@ -42,7 +40,7 @@ def has_jsx(code: str) -> bool:
     if _JSX_RETURN.search(text) and _JSX_CLOSE.search(text):
         return True
     for match in _JSX_OPEN.finditer(text):
-        after = text[match.end(): match.end() + 1]
+        after = text[match.end() : match.end() + 1]
         if after == "(":  # an arrow function's type parameters: <T>(x: T) => ...
             continue
         if _JSX_CLOSE.search(text, match.end()):
@@ -51,11 +49,15 @@ def has_jsx(code: str) -> bool:
 
 
 _TS_SIGNALS = [
-    re.compile(r"^\s*(?:export\s+)?(?:declare\s+)?(?:interface|enum)\s+[A-Za-z_]\w*\s*(?:<[^>\n]*>)?\s*(?:\{|extends)", _M),
+    re.compile(
+        r"^\s*(?:export\s+)?(?:declare\s+)?(?:interface|enum)\s+[A-Za-z_]\w*\s*(?:<[^>\n]*>)?\s*(?:\{|extends)", _M
+    ),
     re.compile(r"^\s*(?:export\s+)?type\s+[A-Za-z_]\w*\s*(?:<[^>\n]*>)?\s*=", _M),
     re.compile(r"\b(?:let|const|var)\s+[A-Za-z_$][\w$]*\s*:\s*[A-Za-z_\[{(]"),
     re.compile(r"\(\s*[A-Za-z_$][\w$]*\??\s*:\s*(?:string|number|boolean|any|unknown|void|never|[A-Z]\w*|\{|\[)"),
-    re.compile(r"\)\s*:\s*(?:string|number|boolean|void|any|unknown|never|Promise<|[A-Z]\w*(?:<[^>\n]*>)?(?:\[\])?)\s*(?:\{|=>)"),
+    re.compile(
+        r"\)\s*:\s*(?:string|number|boolean|void|any|unknown|never|Promise<|[A-Z]\w*(?:<[^>\n]*>)?(?:\[\])?)\s*(?:\{|=>)"
+    ),
     re.compile(r"^\s*(?:public|private|protected|readonly)\s+[A-Za-z_$][\w$]*\s*[:;(=?]", _M),
     re.compile(r"\bas\s+(?:const|string|number|any|unknown|[A-Z]\w*(?:<[^>\n]*>)?)\b"),
     re.compile(r":\s*(?:string|number|boolean)(?:\[\])?\s*[;,)=]"),
@@ -104,13 +106,15 @@ def is_cpp(code: str) -> bool:
     return bool(_CPP_SIGNALS.search(code))
 
 
+# fmt: off
 _SHELL_COMMANDS = {
     "pip", "pip3", "python", "python3", "py", "npm", "npx", "yarn", "pnpm", "node", "cd", "mkdir", "ls", "cp", "mv",
-    "rm", "echo", "export", "source", "sudo", "apt", "apt-get", "brew", "curl", "wget", "git", "gcc", "g++",
-    "clang", "clang++", "javac", "java", "go", "cargo", "rustc", "chmod", "touch", "cat", "streamlit", "uvicorn",
-    "flask", "docker", "conda", "make", "cmake", "tsc", "ts-node", "deno", "bun", "pytest", "virtualenv", "set",
-    "uv", "pipenv", "poetry", "gradio", "rustup", "dotnet", "open", "start", "code", "vite", "tsx", "esbuild",
+    "rm", "echo", "export", "source", "sudo", "apt", "apt-get", "brew", "curl", "wget", "git", "gcc", "g++", "clang",
+    "clang++", "javac", "java", "go", "cargo", "rustc", "chmod", "touch", "cat", "streamlit", "uvicorn", "flask",
+    "docker", "conda", "make", "cmake", "tsc", "ts-node", "deno", "bun", "pytest", "virtualenv", "set", "uv",
+    "pipenv", "poetry", "gradio", "rustup", "dotnet", "open", "start", "code", "vite", "tsx", "esbuild",
 }
+# fmt: on
 _PROMPT = re.compile(r"^(?:\$|>|%|PS>|PS [^>]*>|[A-Za-z]:\\[^>]*>|\w+@[\w.-]+:[^$]*\$)\s+")
 
 
@@ -144,12 +148,17 @@ _JS_SIGNALS = re.compile(
 )
 _CSS_DECL = re.compile(r"^\s*-?[a-z][a-z-]*\s*:\s*[^;{}\n]+;\s*$", _M)
 _CSS_SELECTOR = re.compile(r"^\s*[^\n{};=]*\{\s*$|^\s*[^\n{};=]*\{[^{}]*\}\s*$", _M)
-_NOT_CSS = re.compile(r"^\s*(?:function|const|let|var|return|if|for|while|def|import|#include|public|class|fn|func)\b", _M)
-_HTML_START = re.compile(r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|div|section|main|canvas|p|h[1-6]|"
-                         r"form|table|ul|script|style|link|meta|button|header|nav|article|span|img|input)\b",
-                         re.IGNORECASE | re.DOTALL)
-_SVG_START = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!DOCTYPE svg[^>]*>\s*)?<svg\b",
-                        re.IGNORECASE | re.DOTALL)
+_NOT_CSS = re.compile(
+    r"^\s*(?:function|const|let|var|return|if|for|while|def|import|#include|public|class|fn|func)\b", _M
+)
+_HTML_START = re.compile(
+    r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|div|section|main|canvas|p|h[1-6]|"
+    r"form|table|ul|script|style|link|meta|button|header|nav|article|span|img|input)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_SVG_START = re.compile(
+    r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!DOCTYPE svg[^>]*>\s*)?<svg\b", re.IGNORECASE | re.DOTALL
+)
 _VUE_SFC = re.compile(r"^\s*(?:<!--.*?-->\s*)*<(?:template|script\s+setup)\b", re.DOTALL)
 
 
@@ -177,8 +186,15 @@ def sniff_language(code: str) -> str | None:
         return None
     first = text.splitlines()[0].strip()
     if first.startswith("#!"):
-        for needle, language in (("python", "python"), ("node", "javascript"), ("deno", "typescript"),
-                                 ("ts-node", "typescript"), ("bash", "bash"), ("/sh", "bash"), ("zsh", "bash")):
+        for needle, language in (
+            ("python", "python"),
+            ("node", "javascript"),
+            ("deno", "typescript"),
+            ("ts-node", "typescript"),
+            ("bash", "bash"),
+            ("/sh", "bash"),
+            ("zsh", "bash"),
+        ):
             if needle in first:
                 return language
     head = text[:20000]
@@ -198,8 +214,10 @@ def sniff_language(code: str) -> str | None:
     ):
         return "rust"
     if re.search(r"\bpublic\s+static\s+void\s+main\s*\(|\bSystem\.out\.print|^\s*import\s+java\.", head, _M) or (
-        re.search(r"^\s*(?:public\s+)?(?:final\s+|abstract\s+)?class\s+\w+", head, _M) and re.search(r";\s*$", head, _M)
-        and not _PY_STRONG.search(head) and not re.search(r"\bconstructor\s*\(", head)
+        re.search(r"^\s*(?:public\s+)?(?:final\s+|abstract\s+)?class\s+\w+", head, _M)
+        and re.search(r";\s*$", head, _M)
+        and not _PY_STRONG.search(head)
+        and not re.search(r"\bconstructor\s*\(", head)
     ):
         if re.search(r"^\s*using\s+System\b|\bConsole\.Write", head, _M):
             return "csharp"
@@ -214,7 +232,7 @@ def sniff_language(code: str) -> str | None:
             pass
     if _PY_STRONG.search(head) and not re.search(r"^\s*(?:const|let|var)\s+\w+\s*=|\bfunction\s+\w+\s*\(", head, _M):
         return "python"
-    if _JS_SIGNALS.search(head) or has_jsx(head):
+    if _JS_SIGNALS.search(head) or has_jsx(head) or has_typescript(head):
         jsx, ts = has_jsx(head), has_typescript(head)
         return ("tsx" if ts else "jsx") if jsx else ("typescript" if ts else "javascript")
     if _CSS_DECL.search(head) and _CSS_SELECTOR.search(head) and not _NOT_CSS.search(head):

@@ -28,6 +28,7 @@ namespace of the child process before bwrap starts; no mount is ever made in the
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import errno
 import fcntl
@@ -43,6 +44,7 @@ import stat
 import subprocess
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +72,9 @@ SETUP_TIMEOUT_S = 20.0
 PIDS_OVERHEAD = 2  # bwrap's monitor and init processes run in the run's cgroup too
 MAX_COPY_ENTRIES = 20_000
 MAX_COPY_DEPTH = 64
+# Needed options (all in bubblewrap >= 0.6); --disable-userns (0.8) and --clearenv are used when offered.
+REQUIRED_OPTIONS = ("--size", "--info-fd", "--ro-bind-data", "--remount-ro", "--die-with-parent", "--cap-drop")
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # /etc entries the sandbox may read: loader config, certificates, alternatives, Java and Python config, name
 # service config. Never passwd/shadow/group from the host (generated instead), never credentials.
@@ -147,7 +152,7 @@ class _ChildSetup:
                     fds = [os.open(path, os.O_PATH | os.O_CLOEXEC) for path, _ in self.stage_sources]
                     _sys(_libc.mount(b"tmpfs", self.stage_dir.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
                                      b"size=64k,mode=0755"), "mount staging tmpfs")
-                    for source_fd, (_, folder) in zip(fds, self.stage_sources):
+                    for source_fd, (_, folder) in zip(fds, self.stage_sources, strict=True):
                         os.mkdir(folder, 0o755)
                         _sys(_libc.mount(f"/proc/self/fd/{source_fd}".encode(), folder.encode(), None,
                                          MS_BIND | MS_REC, None), f"bind {folder}")
@@ -336,6 +341,7 @@ class BwrapBackend:
         self.host_uid = host_uid if host_uid is not None else self._default_host_uid()
         self._drop_checked = False
         self._drop_note: str | None = None
+        atexit.register(_close_weakly, weakref.ref(self))
 
     # -- public ------------------------------------------------------------------------------------------------------
 
@@ -366,6 +372,10 @@ class BwrapBackend:
             if not self.bwrap:
                 raise SandboxError("bubblewrap (bwrap) is not installed, so nothing can run in this sandbox: "
                                    "install it (`sudo apt-get install bubblewrap`) or use the container backend.")
+            missing = [o for o in REQUIRED_OPTIONS if o not in _bwrap_options(self.bwrap)]
+            if missing:
+                raise SandboxError(f"This bubblewrap ({self.bwrap}) is too old: it lacks {', '.join(missing)} "
+                                   "(bubblewrap 0.6 or newer is needed).")
             venv = self._sandbox_venv()
             self._check_uid_drop()
             run = self.cgroups.create(ResourceLimits(
@@ -471,6 +481,9 @@ class BwrapBackend:
         }
         if spec.deps_dir is not None:
             env["PYTHONPATH"] = DEPS
+        if spec.network and os.path.exists(SYSTEM_CA_BUNDLE):
+            # Installers trust the system's certificates, as on the host (TLS-inspecting proxies add their CA there).
+            env["PIP_CERT"] = env["NODE_EXTRA_CA_CERTS"] = SYSTEM_CA_BUNDLE
         env.update(spec.env)
         return env
 
@@ -480,10 +493,12 @@ class BwrapBackend:
         if spec.network:
             args.append("--share-net")
         args += [
-            "--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID),
-            "--hostname", "sandbox", "--die-with-parent", "--new-session", "--clearenv", "--cap-drop", "ALL",
+            "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID),
+            "--hostname", "sandbox", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--ro-bind", "/usr", "/usr",
         ]
+        options = _bwrap_options(str(self.bwrap))
+        args += [option for option in ("--disable-userns", "--clearenv") if option in options]
         args += _system_binds()
         args += ["--ro-bind-data", str(FD_PASSWD), "/etc/passwd", "--ro-bind-data", str(FD_GROUP), "/etc/group",
                  "--ro-bind-data", str(FD_HOSTS), "/etc/hosts"]
@@ -523,7 +538,7 @@ class BwrapBackend:
             # Sources bwrap (as the unprivileged uid) cannot reach are staged in the child's mount namespace.
             stage_dir = next((d for d in STAGE_DIRS if os.path.isdir(d) and not os.path.islink(d)), None)
             binds: list[tuple[str, str, bool]] = []
-            stage_sources: list[tuple[int, str]] = []
+            stage_sources: list[tuple[str, str]] = []
             for index, mount in enumerate(mounts):
                 if not mount.source.is_dir():
                     if mount.target == VENV:
@@ -539,6 +554,10 @@ class BwrapBackend:
                     binds.append((folder, mount.target, mount.writable))
                 else:
                     binds.append((str(mount.source), mount.target, mount.writable))
+            # matplotlib finds its font list, prebuilt for /opt/venv, where it looks ($HOME/.cache), read-only.
+            for cache in host_env.font_cache_files(venv):
+                source = f"{binds[0][0]}/{host_env.FONT_CACHE_DIR}/{cache.name}"
+                binds.append((source, f"/tmp/.cache/matplotlib/{cache.name}", False))
 
             ready_r, ready_w = (keep(fd) for fd in os.pipe())
             go_r, go_w = (keep(fd) for fd in os.pipe())
@@ -548,13 +567,15 @@ class BwrapBackend:
             owned += [out_w, err_w]
             child_fds = {FD_READY: ready_w, FD_GO: go_r, FD_INFO: info_w,
                          FD_PASSWD: keep(_memfd("passwd", PASSWD)), FD_GROUP: keep(_memfd("group", GROUP)),
-                         FD_HOSTS: keep(_memfd("hosts", HOSTS))}
+                         FD_HOSTS: keep(_memfd("hosts", _read_text("/etc/hosts") if spec.network else HOSTS))}
             if spec.network:
                 child_fds[FD_RESOLV] = keep(_memfd("resolv", _read_text("/etc/resolv.conf")))
             fd_map = [(keep(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)), target) for target, fd in child_fds.items()]
             setup = _ChildSetup(run, fd_map, drop, stage_dir if drop is not None else None, stage_sources)
             # Without a pids cgroup, RLIMIT_NPROC is set inside, where it counts only the sandbox's processes.
-            nproc = f"prlimit --nproc={run.nproc_inside}:{run.nproc_inside} -- " if run.nproc_inside else ""
+            nproc = ""
+            if run.nproc_inside and os.path.exists("/usr/bin/prlimit"):  # util-linux; absent: no process cap
+                nproc = f"prlimit --nproc={run.nproc_inside}:{run.nproc_inside} -- "
             argv = [str(self.bwrap), *self._bwrap_args(spec, limits, binds), "/bin/sh", "-c",
                     WRAPPER.format(limit=nproc), "sh", *spec.argv]
 
@@ -579,7 +600,7 @@ class BwrapBackend:
                 os.close(out_r)
                 os.close(err_r)
                 raise SandboxError(f"bubblewrap could not be started: {detail}") from exc
-            run.set_leader(process.pid)
+            run.set_leader(process)
             with self._lock:
                 self._active[process.pid] = (process, run)
             for fd in (out_w, err_w, ready_w, go_r, info_w, *(hi for hi, _ in fd_map)):
@@ -748,6 +769,22 @@ def _system_binds() -> tuple[str, ...]:
     return tuple(args)
 
 
+@functools.lru_cache(maxsize=4)
+def _bwrap_options(path: str) -> frozenset[str]:
+    """The options this bwrap understands (from its --help)."""
+    try:
+        text = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    return frozenset(word for word in text.split() if word.startswith("--"))
+
+
+def _close_weakly(ref: weakref.ref) -> None:
+    backend = ref()
+    if backend is not None:
+        backend.close()
+
+
 def _memfd(name: str, content: str) -> int:
     fd = os.memfd_create(f"arena-{name}", os.MFD_CLOEXEC)
     os.write(fd, content.encode())
@@ -781,6 +818,8 @@ def _chown_tree(root: Path, uid: int) -> None:
 
 
 def _kill_group(process: subprocess.Popen) -> None:
+    if process.returncode is not None:  # already reaped: the pid (group) may be someone else's now
+        return
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -791,13 +830,3 @@ def _failure(message: str, started: float) -> PhaseResult:
     return PhaseResult(exit_code=None, stdout="", stderr="", duration_ms=int((time.monotonic() - started) * 1000),
                        sandbox_error=message)
 
-
-@functools.lru_cache(maxsize=1)
-def bwrap_version() -> str | None:
-    path = shutil.which("bwrap")
-    if not path:
-        return None
-    try:
-        return subprocess.run([path, "--version"], capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None

@@ -162,8 +162,8 @@ class RunLimits:
     def attach_self(self) -> None:
         """Runs in the child between fork and exec: put this process under the limits."""
 
-    def set_leader(self, pid: int) -> None:
-        """The pid of the process started under these limits (its process group leader)."""
+    def set_leader(self, process) -> None:
+        """The process (a subprocess.Popen) started under these limits, leader of its own process group."""
 
     def pids(self) -> list[int]:
         return []
@@ -292,6 +292,7 @@ class CgroupV2Run(RunLimits):
         self.dir = directory
         self._procs_file = str(directory / "cgroup.procs")
         self._removed = False
+        self.use_kill_file = (directory / "cgroup.kill").exists()  # kernel >= 5.14
 
     def attach_self(self) -> None:
         fd = os.open(self._procs_file, os.O_WRONLY)
@@ -318,14 +319,13 @@ class CgroupV2Run(RunLimits):
 
     def kill_all(self, timeout_s: float = 5.0) -> bool:
         deadline = time.monotonic() + timeout_s
-        kill_file = self.dir / "cgroup.kill"
         while True:
             pids = self.pids()
             if not pids:
                 return True
-            if kill_file.exists():
+            if self.use_kill_file:
                 try:
-                    _write(kill_file, "1")  # kernel >= 5.14: atomic, handles forks in flight
+                    _write(self.dir / "cgroup.kill", "1")  # atomic, handles forks in flight
                 except OSError:
                     pass
             else:
@@ -385,7 +385,7 @@ class RlimitRun(RunLimits):
             "through RLIMIT_NPROC, CPU time through RLIMIT_CPU; there is no CPU share limit and out-of-memory kills "
             "cannot be told apart from other crashes."
         )
-        self._leader: int | None = None
+        self._leader = None
 
     def attach_self(self) -> None:
         memory = self.limits.memory_bytes
@@ -393,20 +393,27 @@ class RlimitRun(RunLimits):
         cpu = max(1, self.limits.cpu_seconds)
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
 
-    def set_leader(self, pid: int) -> None:
-        self._leader = pid
+    def set_leader(self, process) -> None:
+        self._leader = process
 
     def pids(self) -> list[int]:
-        return [self._leader] if self._leader and _pid_alive(self._leader) else []
+        leader = self._leader
+        return [leader.pid] if leader is not None and leader.returncode is None else []
 
     def kill_all(self, timeout_s: float = 5.0) -> bool:
-        if self._leader is None:
+        """Kill the started process's group; bwrap's --die-with-parent then ends its pid namespace, and with it
+        every process inside."""
+        leader = self._leader
+        if leader is None or leader.returncode is not None:  # reaped: its pid may belong to someone else now
             return True
         try:
-            os.killpg(self._leader, signal.SIGKILL)
+            os.killpg(leader.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         return True
+
+    def remove(self) -> None:
+        self.kill_all()
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ class OutputCapture:
         if hit_limit and self.on_limit is not None:
             try:
                 self.on_limit()
-            except Exception:  # noqa: BLE001 - a failing stop hook must not kill the reader; it is logged
+            except Exception:  # a failing stop hook must not kill the reader; it is logged
                 log.exception("output limit hook failed")
         return not hit_limit
 
@@ -99,7 +99,7 @@ class OutputCapture:
             return
         try:
             self.on_output(stream, text)
-        except Exception:  # noqa: BLE001 - the caller's display code must never break capture; logged once
+        except Exception:  # the caller's display code must never break capture; logged once
             self._callback_failed = True
             log.exception("on_output callback failed; live output disabled for this run")
 
