@@ -1,10 +1,18 @@
 import pandas as pd
 import streamlit as st
 
-from core import availability, doctor, registry
+try:
+    from core import availability, doctor, registry
+except ImportError as error:  # the page still opens while core/ is being worked on
+    import_error: ImportError | None = error
+else:
+    import_error = None
 
 st.title("Settings")
 st.caption("What this machine offers: model servers, keys (names only), sandboxes and toolchains. Read-only for now.")
+if import_error is not None:
+    st.warning(f"The machine report is unavailable: `{import_error}`.")
+    st.stop()
 
 
 @st.cache_data(ttl=30, show_spinner="Checking providers and sandboxes…")

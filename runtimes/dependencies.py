@@ -21,6 +21,14 @@ COMPLETE_MARKER = ".complete"
 _NAME = re.compile(r"^[A-Za-z0-9@][A-Za-z0-9._/@-]*$")  # a bare package name: nothing a shell could interpret
 
 
+PREINSTALLED_NPM_MANIFEST = Path(__file__).resolve().parent / "images" / "package.json"
+
+
+def preinstalled_npm() -> set[str]:
+    """npm packages every sandbox has: the image installs them, and so does the bwrap sandbox environment."""
+    return set(json.loads(PREINSTALLED_NPM_MANIFEST.read_text())["dependencies"])
+
+
 def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 

@@ -92,7 +92,7 @@ class Engine:
         if not wanted:
             return None, None
         preinstalled = self.preinstalled_python(workspace) if program.python_packages else set()
-        plan = dependencies.plan(program, preinstalled, set())
+        plan = dependencies.plan(program, preinstalled, dependencies.preinstalled_npm())
         folder, phase = dependencies.install(plan, self.backend, self.root / "deps", workspace, limits,
                                              _relabel(on_output, "install"))
         if phase is None:

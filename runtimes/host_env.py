@@ -41,7 +41,11 @@ FALLBACK_PACKAGES = [
     "requests>=2.31,<3",
     "pillow>=10.4,<12",
 ]
-TOOLS = ("node", "npm", "gcc", "g++", "cc", "javac", "java", "go", "rustc", "cargo")
+TOOLS = ("node", "npm", "gcc", "g++", "cc", "javac", "java", "go", "rustc", "cargo", "esbuild", "tsc")
+# Global npm tools of the container image (runtime.Dockerfile), installed into the venv folder for bwrap.
+NODE_TOOLS = ["esbuild@^0.28.0", "typescript@~5.9.0"]
+NODE_DIR = "node"  # inside the venv: node/node_modules/.bin goes on PATH
+NODE_MARKER = ".arena-node.json"
 SYSTEM_PREFIXES = ("/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/etc/alternatives/")
 
 Progress = Callable[[str], None]
@@ -94,7 +98,7 @@ def ensure_sandbox_venv(progress: Progress = print, packages: list[str] | None =
     """The sandbox venv, built (or rebuilt after the package list changed) if needed. Raises RuntimeError."""
     path = sandbox_venv_path()
     packages = packages if packages is not None else sandbox_packages()
-    if venv_is_current(path, packages) and font_cache_files(path):
+    if venv_is_current(path, packages) and font_cache_files(path) and node_tools_current(path):
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.parent / f".{path.name}.lock", "w") as lock:
@@ -106,7 +110,49 @@ def ensure_sandbox_venv(progress: Progress = print, packages: list[str] | None =
                 _build_font_cache(path)
             except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
                 progress(f"(matplotlib's font cache was not prebuilt: {exc})")
+        if not node_tools_current(path):
+            try:
+                _install_node_tools(path, progress)
+            except (OSError, RuntimeError) as exc:
+                progress(f"(esbuild/typescript were not installed, TypeScript will not build: {exc})")
     return path
+
+
+def node_tools_current(path: Path | None = None) -> bool:
+    """esbuild and tsc are in the venv folder (or npm is missing, so they cannot be)."""
+    if shutil.which("npm") is None:
+        return True
+    try:
+        marker = json.loads(((path or sandbox_venv_path()) / NODE_DIR / NODE_MARKER).read_text())
+    except (OSError, ValueError):
+        return False
+    return marker.get("tools") == NODE_TOOLS
+
+
+def node_bin_dir(path: Path | None = None) -> Path | None:
+    folder = (path or sandbox_venv_path()) / NODE_DIR / "node_modules" / ".bin"
+    return folder if folder.is_dir() else None
+
+
+def _install_node_tools(path: Path, progress: Progress) -> None:
+    npm = shutil.which("npm")
+    if npm is None:
+        return
+    folder = path / NODE_DIR
+    building = folder.with_name(f"{NODE_DIR}.building-{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    progress("Installing esbuild and typescript for the sandbox...")
+    try:
+        _stream([npm, "install", "--prefix", str(building), "--no-fund", "--no-audit", "--no-update-notifier",
+                 *NODE_TOOLS], progress, "installing esbuild and typescript")
+        (building / NODE_MARKER).write_text(json.dumps({"tools": NODE_TOOLS}))
+        _make_readable(building)
+        shutil.rmtree(folder, ignore_errors=True)
+        building.rename(folder)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
 
 
 FONT_CACHE_DIR = "share/code-arena/matplotlib-cache"  # inside the venv

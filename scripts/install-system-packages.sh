@@ -1,19 +1,39 @@
 #!/usr/bin/env bash
-# Install the Debian/Ubuntu packages Code Arena uses, only those missing (idempotent; apt runs only when needed).
-#   scripts/install-system-packages.sh run    # what `make run` needs: a sandbox (bubblewrap), socat
-#   scripts/install-system-packages.sh test   # plus what the test suite drives: chromium, podman, debootstrap…
-# Works as root or through sudo. Elsewhere (macOS, other distributions) it prints what to install and exits 0.
+# Install the Debian/Ubuntu packages Code Arena uses: only those missing, so a second run does not touch apt.
+#   scripts/install-system-packages.sh venv   # just what `python3 -m venv` needs (python3-venv)
+#   scripts/install-system-packages.sh run    # what `make run` needs: a sandbox (bubblewrap), socat, a C++ compiler
+#                                             # for the built-in model; plus podman when ARENA_SANDBOX=docker
+#   scripts/install-system-packages.sh test   # plus what the test suite drives: chromium, podman, debootstrap, ...
+# Works as root or through sudo; prints what it does. Elsewhere (macOS, other distributions) it prints what to
+# install and exits 0. Packages are installed with their recommends, as checked on Debian 12 (podman's matter).
 set -euo pipefail
 
 profile="${1:-run}"
-packages=(bubblewrap socat python3-venv curl ca-certificates)
-if [ "$profile" = "test" ]; then
-    packages+=(chromium podman runc uidmap debootstrap fonts-dejavu-core golang-go)
-fi
+container_packages=(podman runc uidmap)
+case "$profile" in
+    venv) packages=(python3-venv) ;;
+    run)
+        packages=(python3-venv bubblewrap socat curl ca-certificates g++ make cmake)
+        if [ "${ARENA_SANDBOX:-}" = docker ] && ! command -v docker >/dev/null 2>&1; then
+            packages+=("${container_packages[@]}")
+        fi
+        ;;
+    test)
+        packages=(python3-venv bubblewrap socat curl ca-certificates g++ make cmake
+            "${container_packages[@]}" debootstrap chromium fonts-dejavu-core golang-go)
+        ;;
+    *)
+        echo "usage: $0 venv|run|test" >&2
+        exit 2
+        ;;
+esac
 
 if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
-    echo "note: not a Debian/Ubuntu system; install these yourself if you want them: ${packages[*]}"
-    echo "      (on macOS, Docker Desktop provides the sandbox)"
+    if [ "$(uname -s)" = Darwin ]; then
+        echo "system packages: nothing to install on macOS; Docker Desktop provides the sandbox."
+    else
+        echo "system packages: not a Debian/Ubuntu system; install the equivalents of: ${packages[*]}"
+    fi
     exit 0
 fi
 
@@ -28,16 +48,18 @@ if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
 
-sudo=""
+sudo=()
 if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then
-        sudo="sudo"
+        sudo=(sudo)
     else
-        echo "warning: missing ${missing[*]} and not root (no sudo); install them to run code in a sandbox" >&2
-        exit 0
+        echo "system packages: missing ${missing[*]}, and this is neither root nor has sudo; install them yourself" >&2
+        exit 1
     fi
 fi
-echo "system packages: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "system packages: apt-get update"
+${sudo[@]+"${sudo[@]}"} apt-get update -qq
+echo "system packages: apt-get install -y ${missing[*]}"
+${sudo[@]+"${sudo[@]}"} apt-get install -y -qq "${missing[@]}"
+echo "system packages: installed ${missing[*]}"

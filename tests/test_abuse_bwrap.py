@@ -335,6 +335,28 @@ for where in ('/work/fill.bin', '/tmp/fill.bin'):
     assert shutil.disk_usage(tmp_path).free > free_before - 2 * LIMITS.workspace_mb * 1024 * 1024
 
 
+def test_sparse_file_does_not_fill_the_host(backend, tmp_path):
+    code = "import os\nwith open('huge.bin', 'wb') as f:\n    f.truncate(1 << 40)\nprint(os.path.getsize('huge.bin'))\n"
+    result, _ = run(backend, tmp_path, code)
+    assert result.stdout == f"{1 << 40}\n", "a 1 TB sparse file takes no room in the tmpfs"
+    assert not (tmp_path / "ws" / "huge.bin").exists(), "but it is not copied back to the host"
+    assert "huge.bin" in result.stderr and "over the workspace size limit" in result.stderr
+
+
+def test_file_count_is_capped_on_the_way_out(backend, tmp_path, monkeypatch):
+    import runtimes.backends.bwrap as bwrap_module
+
+    monkeypatch.setattr(bwrap_module, "MAX_COPY_ENTRIES", 300)
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "keep.txt").write_text("host file")
+    code = "import os\nos.makedirs('many')\nfor i in range(2000):\n    open(f'many/{i}', 'w').close()\n"
+    result, _ = run(backend, tmp_path, code)
+    assert result.exit_code == 0, result.stderr
+    assert len(os.listdir(tmp_path / "ws" / "many")) < 300
+    assert (tmp_path / "ws" / "keep.txt").read_text() == "host file", "what was not looked at is not deleted"
+    assert "more than 300 entries" in result.stderr
+
+
 def test_workspace_too_big_is_refused(backend, tmp_path):
     workspace = tmp_path / "ws"
     workspace.mkdir()
@@ -422,6 +444,29 @@ except OSError as exc:
 """
     result, _ = run(backend, tmp_path, code)
     assert result.stdout.startswith("denied"), result.stdout
+
+
+def test_root_runs_sandboxes_as_an_unprivileged_host_user(backend, tmp_path):
+    """As root, the sandbox's processes are not host root (uid 1000 inside maps to nobody outside)."""
+    if os.geteuid() != 0:
+        pytest.skip("the app is not running as root here: the sandbox maps to this user")
+    marker = f"whoami{uuid.uuid4().hex[:8]}"
+    found: list[str] = []
+
+    def look():
+        deadline = time.monotonic() + 5
+        while not found and time.monotonic() < deadline:
+            for line in host_processes_with(marker):
+                status = Path(f"/proc/{line.split(':')[0]}/status").read_text()
+                found.append(next(row for row in status.splitlines() if row.startswith("Uid:")))
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=look)
+    watcher.start()
+    result, _ = run(backend, tmp_path, argv=["sh", "-c", "sleep 1; true", marker])
+    watcher.join()
+    assert result.exit_code == 0
+    assert found and found[0].split()[1:] == [str(backend.host_uid)] * 4 and backend.host_uid != 0
 
 
 def test_symlink_to_host_file_resolves_inside(backend, tmp_path):

@@ -1,6 +1,7 @@
 """The app as a user sees it: `streamlit run` serving the pages to real headless Chromium (Debian's package)."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -34,26 +35,42 @@ def app_url(tmp_path_factory):
     data = tmp_path_factory.mktemp("app")
     env = {**os.environ, "ARENA_DB": str(data / "local.db"), "ARENA_MODELS": str(data / "models.toml"),
            "ARENA_DOTENV": str(data / ".env"), "OLLAMA_HOST": "http://127.0.0.1:9"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    log = data / "streamlit.log"
+    with log.open("wb") as output:  # a file, not a pipe: nobody reads a pipe, and a full one would stall the app
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                if httpx.get(url + "/_stcore/health", timeout=1).text == "ok":
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("streamlit did not start:\n" + log.read_text(errors="replace"))
+        yield url
+    finally:
+        stop_process_group(server)
+    assert server.returncode is not None
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """SIGTERM the server's own process group, SIGKILL it if it lingers: nothing may outlive the test."""
+    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
         try:
-            if httpx.get(url + "/_stcore/health", timeout=1).text == "ok":
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("streamlit did not start:\n" + server.stdout.read().decode(errors="replace"))
-    yield url
-    os.killpg(server.pid, 15)
-    server.wait(15)
-    assert server.poll() is not None
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            process.wait(grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 @pytest.fixture(scope="module")

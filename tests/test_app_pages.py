@@ -44,3 +44,16 @@ def test_history_shows_stored_conversations():
     app = AppTest.from_file(str(REPO_ROOT / "pages" / "history.py"), default_timeout=60).run()
     assert not app.exception
     assert "sort a list in rust" in set(app.dataframe[0].value["prompt"])
+
+
+def test_settings_says_so_when_the_machine_report_cannot_be_imported(monkeypatch):
+    import sys
+
+    import core
+
+    monkeypatch.delattr(core, "doctor", raising=False)
+    monkeypatch.setitem(sys.modules, "core.doctor", None)  # makes `from core import doctor` raise ImportError
+    app = AppTest.from_file(str(REPO_ROOT / "pages" / "settings.py"), default_timeout=60).run()
+    assert not app.exception, app.exception
+    assert app.title[0].value == "Settings"
+    assert any("machine report is unavailable" in w.value for w in app.warning)

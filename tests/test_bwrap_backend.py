@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from runtimes import host_env
-from runtimes.backends.base import PhaseSpec
+from runtimes.backends.base import CA_BUNDLE, PhaseSpec, host_ca_bundle
 from runtimes.backends.cgroups import CgroupSupport
 from runtimes.detect import check_bwrap
 from runtimes.limits import Limits
@@ -122,6 +122,16 @@ def test_go_build_then_run(backend, tmp_path):
                 env=env)
     assert build.exit_code == 0, build.stderr
     assert run(backend, tmp_path, ["./main"]).stdout == "hello from Go\n"
+
+
+def test_typescript_with_esbuild(backend, tmp_path):
+    if host_env.node_bin_dir() is None:
+        pytest.skip("npm is not installed on this host, so the sandbox has no esbuild")
+    source = "const answer: number = 6 * 7;\nconsole.log(`typed ${answer}`);\n"
+    build = run(backend, tmp_path, ["esbuild", "main.ts", "--platform=node", "--format=cjs", "--log-level=warning",
+                                    "--outfile=main.js"], {"main.ts": source})
+    assert build.exit_code == 0, build.stderr
+    assert run(backend, tmp_path, ["node", "main.js"]).stdout == "typed 42\n"
 
 
 def test_matplotlib_plot_is_an_artifact(backend, tmp_path):
@@ -277,9 +287,14 @@ def test_network_on_for_install_phase(backend, tmp_path):
         "print(sorted(line.split(':')[0].strip() for line in open('/proc/net/dev').readlines()[2:]))\n"
         "try:\n    print(socket.getaddrinfo('pypi.org', 443)[0][4][0])\nexcept OSError as exc:\n    print('no-dns')\n"
     )
-    result = run(backend, tmp_path, ["python3", "main.py"], {"main.py": code}, network=True)
+    bundle = host_ca_bundle()
+    result = run(backend, tmp_path, ["python3", "main.py"], {"main.py": code}, network=True, ca_bundle=bundle)
     lines = result.stdout.splitlines()
     assert lines[0] == str(host_interfaces), "the install phase shares the host's network"
+    if bundle is not None:  # installs behind a TLS-inspecting proxy trust the host's CAs at CA_BUNDLE
+        shown = run(backend, tmp_path, ["cat", CA_BUNDLE], network=True, ca_bundle=bundle)
+        assert shown.stdout == bundle.read_text()
+        assert run(backend, tmp_path, ["cat", CA_BUNDLE]).exit_code != 0, "only with network"
     try:
         socket.getaddrinfo("pypi.org", 443)
         host_resolves = True
@@ -414,3 +429,34 @@ def test_cgroup_v2_kills_a_whole_tree(tmp_path, use_kill_file):
     finally:
         run_cgroup.remove()
     assert not folder.exists()
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# the shared output capture on its own
+
+
+def test_output_capture_cuts_at_the_combined_limit():
+    from runtimes.backends.output import OutputCapture
+    from runtimes.results import TRUNCATION_MARKER
+
+    stopped = []
+    capture = OutputCapture(10, on_limit=lambda: stopped.append(True))
+    assert capture.add("stdout", b"1234")
+    assert capture.add("stderr", b"abc")
+    assert not capture.add("stdout", "\u20ac\u20ac".encode())  # 6 bytes, 3 fit: one euro sign, then a cut
+    assert not capture.add("stdout", b"more")
+    capture.close()
+    marker = TRUNCATION_MARKER.format(limit=10)
+    assert capture.stdout == "1234\u20ac" + marker and capture.stderr == "abc"
+    assert capture.truncated and stopped == [True] and capture.total_bytes == 10
+
+
+def test_output_capture_survives_a_failing_callback():
+    from runtimes.backends.output import OutputCapture
+
+    def broken(stream, text):
+        raise RuntimeError("display failed")
+
+    capture = OutputCapture(100, on_output=broken)
+    assert capture.add("stdout", b"one ") and capture.add("stdout", b"two")
+    assert capture.stdout == "one two"

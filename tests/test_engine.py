@@ -121,3 +121,17 @@ def test_a_package_that_does_not_exist_fails_the_install_clearly(engine):
     result = engine.execute(program("python", "main.py", "import nope", python_packages=["no-such-package-zq9x"]))
     assert result.status == "error" and "no-such-package-zq9x" in result.message
     assert result.run_ms is None
+
+
+def test_preinstalled_npm_packages_resolve_without_install(engine):
+    code = "const _ = require('lodash');\nconsole.log(_.chunk([1, 2, 3, 4], 2).length);"
+    result = engine.execute(program("javascript", "main.js", code, npm_packages=["lodash"]))
+    assert result.status == "ok", (result.message, result.stderr)
+    assert result.install_ms is None and result.stdout == "2\n"
+
+
+def test_other_npm_packages_are_installed(engine):
+    code = "const leftPad = require('left-pad');\nconsole.log(leftPad('7', 3, '0'));"
+    result = engine.execute(program("javascript", "main.js", code, npm_packages=["left-pad"]))
+    assert result.status == "ok", (result.message, result.install_output[-1500:], result.stderr)
+    assert result.stdout == "007\n" and result.install_ms is not None

@@ -121,6 +121,8 @@ def test_line_numbers():
         ("mmd", "mermaid"),
         ("rs", "rust"),
         ("{.python}", "python"),
+        ("python3.11", "python"),
+        ("es2020", "javascript"),
         ("language-ts", "typescript"),
         ("plaintext", "text"),
         ("output", "text"),
@@ -187,6 +189,7 @@ def test_unlabeled_language_inference(code, language):
         ("python app.py", "python", "app.py"),
         ("python", "python", None),
         ("python {linenos=true}", "python", None),
+        ('python title="Example usage"', "python", None),
     ],
 )
 def test_parse_info(info, language, filename):
@@ -445,6 +448,43 @@ def test_full_program_then_usage_snippet_keeps_the_full_one():
     assert program.files["main.py"] == full
 
 
+def test_python_usage_example_is_appended_to_definitions():
+    definitions = "def double(x):\n    return 2 * x\n\n\ndef triple(x):\n    return 3 * x\n"
+    program = extract_program(
+        fence("python", definitions) + "Usage:\n" + fence("python", "print(double(2), triple(2))")
+    )
+    code = program.files["main.py"]
+    assert code.startswith(definitions) and code.rstrip().endswith("print(double(2), triple(2))")
+
+
+def test_python_usage_is_not_appended_when_the_program_already_runs():
+    full = "def double(x):\n    return 2 * x\n\nprint(double(5))\n"
+    program = extract_program(fence("python", full) + fence("python", "print(double(7))"))
+    assert program.files["main.py"] == full
+
+
+def test_python_test_blocks_are_not_the_program():
+    program = extract_program(
+        fence("python", "def add(a, b):\n    return a + b\n\nprint(add(1, 2))")
+        + fence(
+            "python",
+            "import unittest\nfrom calc import add\n\nclass T(unittest.TestCase):\n"
+            "    def test_add(self):\n        self.assertEqual(add(1, 2), 3)\n\nunittest.main()",
+        )
+    )
+    assert list(program.files) == ["main.py"]
+    assert "unittest" not in program.files["main.py"]
+
+
+def test_js_usage_example_is_appended_and_alternatives_still_take_the_last():
+    definitions = "function add(a, b) {\n  return a + b;\n}\n"
+    program = extract_program(fence("js", definitions) + fence("js", "console.log(add(2, 3));"))
+    assert program.files["main.js"].startswith(definitions) and "console.log(add(2, 3));" in program.files["main.js"]
+    first = "const greet = (name) => `Hello ${name}`;\nconsole.log(greet('a'));\n"
+    second = "function greet(name) {\n  return 'Hi ' + name;\n}\nconsole.log(greet('b'));\n"
+    assert extract_program(fence("js", first) + fence("js", second)).files == {"main.js": second}
+
+
 def test_alternatives_take_the_last_complete_one():
     first = '#include <stdio.h>\nint main(void) { puts("first"); return 0; }'
     second = '#include <stdio.h>\nint main(void) { puts("second"); return 0; }'
@@ -580,6 +620,11 @@ def test_program_dependencies_from_every_source():
     program = extract_program(answer)
     assert program.install_commands == ["pip install -r requirements.txt", "pip install httpx", "pip install rich"]
     assert program.python_packages == ["httpx", "opencv-python-headless", "PyYAML", "rich", "scikit-learn", "streamlit"]
+
+
+def test_operator_continuation_lines_are_not_taken_for_magics():
+    code = "total = (10\n         % 3)\nsame = (1\n        != 2)\nprint(total, same)\n"
+    assert extract_program(fence("python", code)).files["main.py"] == code
 
 
 def test_jupyter_magics_are_commented_out_in_the_program():

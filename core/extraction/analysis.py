@@ -210,6 +210,44 @@ def js_exports(code: str) -> tuple[str | None, set[str]]:
     return default, {name for name in named if name}
 
 
+# fmt: off
+JS_GLOBALS = {
+    "console", "Math", "JSON", "Number", "String", "Boolean", "Array", "Object", "Date", "Promise", "Set", "Map",
+    "WeakMap", "WeakSet", "Symbol", "Error", "TypeError", "RangeError", "SyntaxError", "parseInt", "parseFloat",
+    "isNaN", "isFinite", "setTimeout", "setInterval", "clearTimeout", "clearInterval", "setImmediate", "require",
+    "fetch", "alert", "prompt", "confirm", "structuredClone", "queueMicrotask", "BigInt", "RegExp", "eval",
+    "encodeURIComponent", "decodeURIComponent", "encodeURI", "decodeURI", "Intl", "Reflect", "Proxy", "Buffer",
+    "process", "globalThis", "document", "window", "super", "import", "describe", "it", "test", "expect",
+    "requestAnimationFrame", "atob", "btoa", "URL", "URLSearchParams", "TextEncoder", "TextDecoder", "Function",
+    "AbortController", "Event", "Image", "Audio", "Uint8Array", "Float32Array", "Float64Array", "Int32Array",
+    "ArrayBuffer", "DataView", "Record", "Partial", "Readonly", "Exclude", "Omit", "Pick", "ReturnType", "if", "for",
+    "while", "switch", "catch", "function", "return", "typeof", "await", "yield", "do", "with", "in", "of", "new",
+    "async", "constructor", "get", "set", "static", "else", "delete", "void", "instanceof", "case",
+}
+# fmt: on
+_JS_CALL = re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*)\s*(?:<[^<>()]*>)?\s*\(")
+_JS_DEFINITION = re.compile(
+    r"\b(?:function\s*\*?|class|const|let|var|interface|type|enum)\s+([A-Za-z_$][\w$]*)|"
+    r"^\s*(?:(?:async|static|get|set|public|private|protected|readonly)\s+)*([A-Za-z_$][\w$]*)\s*(?:<[^<>]*>)?\s*"
+    r"\([^()]*\)\s*(?::\s*[^{;=]+)?\{",
+    re.MULTILINE,
+)
+_JS_PARAMS = re.compile(r"\(([^()]*)\)\s*(?::\s*[^{;=]+)?(?:=>|\{)|([A-Za-z_$][\w$]*)\s*=>")
+
+
+def js_undefined_calls(code: str) -> set[str]:
+    """Functions a JS/TS block calls without defining, importing or receiving them (and that are not globals)."""
+    text = strip_js_strings_and_comments(code)
+    defined = {a or b for a, b in _JS_DEFINITION.findall(text)}
+    for group, single in _JS_PARAMS.findall(text):
+        defined.update(re.findall(r"[A-Za-z_$][\w$]*", group or single))
+    for group in re.findall(r"\b(?:import|const|let|var)\s*\{([^}]*)\}", text):
+        defined.update(re.findall(r"[A-Za-z_$][\w$]*", group))
+    defined.update(re.findall(r"\bimport\s+([A-Za-z_$][\w$]*)", text))
+    defined.update(re.findall(r"\bas\s+([A-Za-z_$][\w$]*)", text))
+    return {name for name in _JS_CALL.findall(text) if name not in defined and name not in JS_GLOBALS}
+
+
 def js_relative_imports(code: str) -> list[tuple[str, str | None, list[str]]]:
     """(specifier, default import name, named imports) for relative imports and requires."""
     text = strip_js_comments(code)

@@ -10,6 +10,7 @@ from core.extraction import analysis
 from core.extraction.assemble_web import Assembly, add_referenced_data, group_named, resolve_script_imports
 from core.extraction.items import Item, pick
 from core.extraction.model import DEFAULT_ENTRY
+from core.extraction.usage import append_usage, script_usage
 
 
 def add_claimed(assembly: Assembly, items: list[Item], folders: tuple[str, ...]) -> None:
@@ -55,7 +56,11 @@ def assemble_script(items: list[Item], notes: list[str], env: str) -> tuple[dict
     entry = None
     if free and not roots:
         chosen = pick(free, notes, f"{env} programs")
-        entry = assembly.add(DEFAULT_ENTRY[env], chosen)
+        usage = script_usage(chosen, [i for i in free if i.index > chosen.index])
+        entry = assembly.add(DEFAULT_ENTRY[env], chosen, append_usage(chosen.code, usage, "//") if usage else None)
+        if usage:
+            assembly.used.update(i.index for i in usage)
+            notes.append(f"usage example(s) appended to {entry}: blocks {', '.join(str(i.index + 1) for i in usage)}")
         resolve_script_imports(assembly, scripts)
     elif free:
         notes.append(f"ignored {len(free)} unnamed {env} block(s) beside the named files")

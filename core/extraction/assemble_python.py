@@ -13,6 +13,7 @@ from core.extraction.environments import python_environment
 from core.extraction.imports import STDLIB_MODULES
 from core.extraction.items import Item, pick
 from core.extraction.model import DEFAULT_ENTRY
+from core.extraction.usage import append_usage, is_python_test, python_usage
 
 PY_ENV_RANK = {"streamlit": 3, "gradio": 2, "pygame": 1, "python": 0}
 
@@ -53,6 +54,10 @@ def assemble_python(items: list[Item], notes: list[str], want_env: str | None) -
     for item in group_named([i for i in scripts if i.path], notes):
         assembly.add(item.path, item)
     free = [i for i in scripts if not i.path]
+    tests = [i for i in free if is_python_test(i.code)]
+    if tests and len(tests) < len(free):
+        free = [i for i in free if i not in tests]
+        notes.append(f"ignored {len(tests)} unnamed test block(s)")
     _name_python_modules(assembly, free)
     free = [i for i in free if i.index not in assembly.used]
     imported = _python_imported_modules(assembly.files)
@@ -72,7 +77,12 @@ def assemble_python(items: list[Item], notes: list[str], want_env: str | None) -
         env = want_env or chosen.env or "python"
         default = DEFAULT_ENTRY.get(env, "main.py")
         path = default if default not in assembly.files else ("main.py" if default != "main.py" else "app.py")
-        assembly.add(path, chosen)
+        later = [i for i in free if i.index > chosen.index and i.index not in assembly.used]
+        usage = python_usage(chosen, later)
+        assembly.add(path, chosen, append_usage(chosen.code, usage, "#") if usage else None)
+        if usage:
+            assembly.used.update(i.index for i in usage)
+            notes.append(f"usage example(s) appended to {path}: blocks {', '.join(str(i.index + 1) for i in usage)}")
         _name_python_modules(assembly, [i for i in free if i is not chosen])
     elif free:
         notes.append(f"ignored {len(free)} unnamed Python block(s) beside the named files")

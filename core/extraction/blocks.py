@@ -22,7 +22,7 @@ TAG_ALIASES = {
     "py": "python", "python": "python", "python3": "python", "python2": "python", "py3": "python",
     "ipython": "python", "ipython3": "python", "jupyter": "python", "sage": "python", "js": "javascript",
     "javascript": "javascript", "node": "javascript", "nodejs": "javascript", "mjs": "javascript",
-    "cjs": "javascript", "es6": "javascript", "ecmascript": "javascript", "ts": "typescript",
+    "cjs": "javascript", "es6": "javascript", "es": "javascript", "ecmascript": "javascript", "ts": "typescript",
     "typescript": "typescript", "mts": "typescript", "cts": "typescript", "jsx": "jsx", "react": "jsx",
     "javascriptreact": "jsx", "tsx": "tsx", "typescriptreact": "tsx", "html": "html", "htm": "html", "xhtml": "html",
     "html5": "html", "svg": "html", "css": "css", "css3": "css", "scss": "scss", "sass": "sass", "less": "less",
@@ -63,6 +63,8 @@ def normalize_tag(token: str | None) -> str | None:
     if not token:
         return None
     token = token.removeprefix("language-")
+    if token not in TAG_ALIASES:
+        token = re.sub(r"^([a-z+#]+?)[\d.]+$", r"\1", token)  # python3.11, es2020, node18
     return TAG_ALIASES.get(token, token)
 
 
@@ -73,7 +75,8 @@ def parse_info(info: str) -> tuple[str | None, str | None]:
     filename = None
     keyed = _KEYED.search(text)
     if keyed:
-        filename = keyed.group(3) or keyed.group(4) or keyed.group(5)
+        value = (keyed.group(3) or keyed.group(4) or keyed.group(5) or "").strip()
+        filename = value if looks_like_filename(value) else None  # title="Example usage" is a caption
         text = (text[: keyed.start()] + " " + text[keyed.end() :]).strip()
     text = text.replace("{", " ").replace("}", " ").strip()
     tokens = text.split()

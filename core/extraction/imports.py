@@ -46,7 +46,7 @@ STDLIB_MODULES = set(getattr(sys, "stdlib_module_names", ())) | {
 
 # --- Python imports -------------------------------------------------------------------------------------------
 
-_MAGIC = re.compile(r"^(\s*)([!%].*)$", _M)
+_MAGIC = re.compile(r"^(\s*)((?:![^=\s]|%{1,2}[A-Za-z]).*)$", _M)  # !pip ..., %matplotlib ...; not `!= x`, `% 2`
 
 
 def without_magics(code: str) -> str:

@@ -118,6 +118,8 @@ def is_complete(item: Item) -> bool:
         return analysis.rust_has_main(code)
     if language == "html" and item.env == "html":
         return analysis.is_html_document(code) or is_svg_document(code)
+    if item.env in ("javascript", "typescript"):
+        return not analysis.js_undefined_calls(code)
     if item.env == "react":
         return bool(re.search(r"\bexport\s+default\b|\bcreateRoot\s*\(|\bReactDOM\.render\s*\(|function\s+App\b", code))
     return True

@@ -131,7 +131,6 @@ def _choose_family(items: list[Item], hint: str | None, notes: list[str]) -> tup
         if any(i.role == "header" for i in items):
             return ("cpp" if any(i.language == "cpp" for i in items) else "c"), None
         return None, None
-    # a page whose own scripts are React/Vue via CDN is still a page; an app with a page shell is still the app
     return max(scores, key=scores.get), None
 
 
@@ -271,14 +270,14 @@ def extract_program(markdown: str, environment_hint: str | None = None) -> Progr
         notes.append(f"environment hint {hint!r} does not fit the code; detected instead")
     if name is None:
         reason = "no runnable code block" if items else "no code"
-        program = _markdown_program(markdown, [f"environment markdown: {reason}"])
+        program = _markdown_program(markdown, [f"environment markdown: {reason}", *notes])
         _note_ignored(items, set(), program.notes)
         _dependencies(program, items, prose, set())
         return program
     files, entry, env = _assemble(name, items, notes, forced)
     if not files or not entry:
         program = _markdown_program(
-            markdown, [f"environment markdown: no complete {FAMILY_ENV.get(name, name)} program"]
+            markdown, [f"environment markdown: no complete {FAMILY_ENV.get(name, name)} program", *notes]
         )
         _note_ignored(items, set(), program.notes)
         _dependencies(program, items, prose, set())
@@ -287,8 +286,9 @@ def extract_program(markdown: str, environment_hint: str | None = None) -> Progr
         notes[notes.index(f"environment hint {hint!r} does not fit the code; detected instead")] = (
             f"environment hint {hint!r} does not fit the code; used {env!r}"
         )
-    magic = [p for p, code in files.items() if p.endswith(".py") and re.search(r"^\s*[!%]", code, re.MULTILINE)]
-    for path in magic:
+    for path in [p for p in files if p.endswith(".py")]:
+        if without_magics(files[path]) == files[path]:
+            continue
         files[path] = without_magics(files[path])
         notes.append(f"Jupyter !/% lines in {path} commented out (their installs are in install_commands)")
     contents = "\n".join(files.values())

@@ -34,6 +34,7 @@ import errno
 import fcntl
 import functools
 import glob
+import itertools
 import json
 import logging
 import os
@@ -49,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtimes import host_env
-from runtimes.backends.base import DEPS, VENV, WORKDIR, OutputCallback, PhaseSession, PhaseSpec
+from runtimes.backends.base import CA_BUNDLE, DEPS, VENV, WORKDIR, OutputCallback, PhaseSession, PhaseSpec
 from runtimes.backends.cgroups import (
     CgroupError,
     CgroupSupport,
@@ -74,12 +75,11 @@ MAX_COPY_ENTRIES = 20_000
 MAX_COPY_DEPTH = 64
 # Needed options (all in bubblewrap >= 0.6); --disable-userns (0.8) and --clearenv are used when offered.
 REQUIRED_OPTIONS = ("--size", "--info-fd", "--ro-bind-data", "--remount-ro", "--die-with-parent", "--cap-drop")
-SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # /etc entries the sandbox may read: loader config, certificates, alternatives, Java and Python config, name
 # service config. Never passwd/shadow/group from the host (generated instead), never credentials.
 ETC_ENTRIES = (
-    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl/certs", "ssl/openssl.cnf", "ca-certificates",
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl/openssl.cnf", "ca-certificates",
     "ca-certificates.conf", "java-*", "python3*", "nsswitch.conf", "host.conf", "gai.conf", "localtime", "timezone",
     "mime.types", "os-release", "debian_version", "lsb-release", "fonts", "protocols", "services",
 )
@@ -91,7 +91,7 @@ PASSWD = (
 GROUP = f"root:x:0:\nsandbox:x:{SANDBOX_GID}:\nnogroup:x:65534:\n"
 HOSTS = "127.0.0.1\tlocalhost sandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 # fd numbers inside the sandbox (a POSIX shell only handles 0-9 in redirections)
-FD_READY, FD_GO, FD_INFO, FD_PASSWD, FD_GROUP, FD_HOSTS, FD_RESOLV = 3, 4, 5, 6, 7, 8, 9
+FD_READY, FD_GO, FD_INFO, FD_PASSWD, FD_GROUP, FD_HOSTS, FD_RESOLV, FD_CA = 3, 4, 5, 6, 7, 8, 9, 10
 # Says "ready", waits for "go" (the host copies the workspace in between), then becomes the program.
 WRAPPER = (
     f'printf R >&{FD_READY} && read -r _ <&{FD_GO} && '
@@ -169,8 +169,12 @@ class _ChildSetup:
 
 
 class _Budget:
-    def __init__(self) -> None:
+    """Caps on one copy: a program can make a million empty files, or a sparse file of a terabyte that takes no
+    room in its tmpfs; neither may turn into a million files or a terabyte on the host."""
+
+    def __init__(self, max_bytes: int) -> None:
         self.entries = 0
+        self.bytes_left = max_bytes
         self.skipped: list[str] = []
 
 
@@ -214,11 +218,17 @@ def _remove(name: str, dir_fd: int) -> None:
         os.unlink(name, dir_fd=dir_fd)
 
 
-def _copy_file(name: str, src_dir: int, dst_dir: int, st: os.stat_result, as_user: _FsUser) -> None:
+def _copy_file(name: str, src_dir: int, dst_dir: int, st: os.stat_result, as_user: _FsUser,
+               budget: _Budget, where: str) -> None:
     src = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=src_dir)
     try:
-        if not stat.S_ISREG(os.fstat(src).st_mode):  # swapped for something else since the listing
+        current = os.fstat(src)
+        if not stat.S_ISREG(current.st_mode):  # swapped for something else since the listing
             return
+        if current.st_size > budget.bytes_left:
+            budget.skipped.append(f"{where}{name} ({current.st_size} bytes: over the workspace size limit)")
+            return
+        budget.bytes_left -= current.st_size
         with as_user:
             try:
                 existing = os.stat(name, dir_fd=dst_dir, follow_symlinks=False)
@@ -229,7 +239,7 @@ def _copy_file(name: str, src_dir: int, dst_dir: int, st: os.stat_result, as_use
             dst = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
                           dir_fd=dst_dir)
         try:
-            offset, size = 0, os.fstat(src).st_size
+            offset, size = 0, current.st_size
             while offset < size:
                 sent = os.sendfile(dst, src, offset, min(size - offset, 1 << 30))
                 if sent == 0:
@@ -251,13 +261,15 @@ def _copy_tree(src_dir: int, dst_dir: int, *, as_user: _FsUser, mirror: bool, bu
     Links are copied as links; fifos, sockets and devices are skipped. Every entry is opened relative to its
     parent's descriptor with O_NOFOLLOW, so nothing outside the two trees is ever read or written. With `mirror`,
     entries of dst missing from src are deleted and unchanged files are left alone. Writes happen `as_user`."""
-    names = sorted(entry.name for entry in os.scandir(src_dir))
+    room = MAX_COPY_ENTRIES - budget.entries
+    with os.scandir(src_dir) as listing:
+        names = sorted(entry.name for entry in itertools.islice(listing, room + 1))
+    complete = len(names) <= room
+    if not complete:
+        budget.skipped.append(f"{where} (more than {MAX_COPY_ENTRIES} entries in the workspace)")
+        names = names[:room]
     present = set()
     for name in names:
-        if budget.entries >= MAX_COPY_ENTRIES:
-            budget.skipped.append(f"{where}{name} (more than {MAX_COPY_ENTRIES} entries)")
-            present.update(names)  # never delete what was not looked at
-            break
         budget.entries += 1
         present.add(name)
         try:
@@ -303,11 +315,11 @@ def _copy_tree(src_dir: int, dst_dir: int, *, as_user: _FsUser, mirror: bool, bu
                     and dst_st.st_mtime_ns == st.st_mtime_ns
                     and stat.S_IMODE(dst_st.st_mode) == stat.S_IMODE(st.st_mode) & 0o777):
                 continue
-            _copy_file(name, src_dir, dst_dir, st, as_user)
+            _copy_file(name, src_dir, dst_dir, st, as_user, budget, where)
         else:
             budget.skipped.append(f"{where}{name} (not a file, folder or link)")
             present.discard(name)
-    if mirror:
+    if mirror and complete:  # never delete what was not looked at
         with as_user:
             for entry in list(os.scandir(dst_dir)):
                 if entry.name not in present:
@@ -339,6 +351,7 @@ class BwrapBackend:
         self._closed = False
         self.bwrap = shutil.which("bwrap")
         self.host_uid = host_uid if host_uid is not None else self._default_host_uid()
+        self._node_bin = False
         self._drop_checked = False
         self._drop_note: str | None = None
         atexit.register(_close_weakly, weakref.ref(self))
@@ -420,7 +433,8 @@ class BwrapBackend:
     def _sandbox_venv(self) -> Path:
         with self._lock:
             if self._venv is None and self._venv_error is None:
-                if host_env.venv_is_current() or not self._build_venv:
+                if not self._build_venv or (host_env.venv_is_current() and host_env.font_cache_files()
+                                            and host_env.node_tools_current()):
                     self._venv = host_env.sandbox_venv_path()
                 else:
                     try:
@@ -430,6 +444,7 @@ class BwrapBackend:
             if self._venv_error:
                 raise SandboxError(f"The sandbox's Python environment could not be built: {self._venv_error}")
             assert self._venv is not None
+            self._node_bin = host_env.node_bin_dir(self._venv) is not None
             return self._venv
 
     def _check_uid_drop(self) -> None:
@@ -472,6 +487,8 @@ class BwrapBackend:
 
     def _environment(self, spec: PhaseSpec) -> dict[str, str]:
         bins = [f"{VENV}/bin", *(t.bin_dir for t in host_env.host_toolchains())]
+        if self._node_bin:  # esbuild, tsc
+            bins.insert(1, f"{VENV}/{host_env.NODE_DIR}/node_modules/.bin")
         env = {
             "PATH": ":".join([*bins, BASE_PATH]),
             "HOME": "/tmp",
@@ -481,9 +498,6 @@ class BwrapBackend:
         }
         if spec.deps_dir is not None:
             env["PYTHONPATH"] = DEPS
-        if spec.network and os.path.exists(SYSTEM_CA_BUNDLE):
-            # Installers trust the system's certificates, as on the host (TLS-inspecting proxies add their CA there).
-            env["PIP_CERT"] = env["NODE_EXTRA_CA_CERTS"] = SYSTEM_CA_BUNDLE
         env.update(spec.env)
         return env
 
@@ -504,6 +518,8 @@ class BwrapBackend:
                  "--ro-bind-data", str(FD_HOSTS), "/etc/hosts"]
         if spec.network:
             args += ["--ro-bind-data", str(FD_RESOLV), "/etc/resolv.conf"]
+            if spec.ca_bundle:
+                args += ["--ro-bind-data", str(FD_CA), CA_BUNDLE]
         args += [
             "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",
             "--dev", "/dev", "--size", size, "--tmpfs", "/dev/shm",
@@ -570,6 +586,11 @@ class BwrapBackend:
                          FD_HOSTS: keep(_memfd("hosts", _read_text("/etc/hosts") if spec.network else HOSTS))}
             if spec.network:
                 child_fds[FD_RESOLV] = keep(_memfd("resolv", _read_text("/etc/resolv.conf")))
+                if spec.ca_bundle:  # read here: the sandbox's host user may not be able to open it
+                    try:
+                        child_fds[FD_CA] = keep(_memfd("ca", Path(spec.ca_bundle).read_text()))
+                    except OSError as exc:
+                        raise SandboxError(f"The CA bundle {spec.ca_bundle} could not be read: {exc}.") from exc
             fd_map = [(keep(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)), target) for target, fd in child_fds.items()]
             setup = _ChildSetup(run, fd_map, drop, stage_dir if drop is not None else None, stage_sources)
             # Without a pids cgroup, RLIMIT_NPROC is set inside, where it counts only the sandbox's processes.
@@ -612,7 +633,7 @@ class BwrapBackend:
             workdir_fd = None
             try:
                 child_pid = self._handshake(process, ready_r, info_r)
-                workdir_fd = self._copy_in(workspace, child_pid, drop)
+                workdir_fd = self._copy_in(workspace, child_pid, drop, limits.workspace_mb * MIB)
                 os.write(go_w, b"G\n")
                 go_time = time.monotonic()
                 timed_out = not stop.wait(spec.timeout_s)
@@ -624,7 +645,7 @@ class BwrapBackend:
                 run.kill_all()  # anything that slipped out of the pid namespace (nothing should)
                 run_ms = int((time.monotonic() - go_time) * 1000)
                 capture.join(5.0)
-                notes = self._copy_out(workdir_fd, workspace)
+                notes = self._copy_out(workdir_fd, workspace, limits.workspace_mb * MIB)
             except SandboxError as exc:
                 run.kill_all()
                 _kill_group(process)
@@ -705,7 +726,7 @@ class BwrapBackend:
                 raise SandboxError("bubblewrap could not set up the sandbox:")
         return child_pid
 
-    def _copy_in(self, workspace: Path, child_pid: int, owner: int | None) -> int:
+    def _copy_in(self, workspace: Path, child_pid: int, owner: int | None, max_bytes: int) -> int:
         """Copy the workspace into the sandbox's /work; returns a descriptor on that folder (keeps it alive)."""
         try:
             workdir = os.open(f"/proc/{child_pid}/root{WORKDIR}", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW |
@@ -714,10 +735,13 @@ class BwrapBackend:
             raise SandboxError(f"The sandbox's {WORKDIR} folder could not be opened: {exc}.") from exc
         try:
             source = os.open(workspace, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            budget = _Budget(max_bytes)
             try:
-                _copy_tree(source, workdir, as_user=_FsUser(owner), mirror=False, budget=_Budget())
+                _copy_tree(source, workdir, as_user=_FsUser(owner), mirror=False, budget=budget)
             finally:
                 os.close(source)
+            if budget.skipped:
+                raise OSError(errno.ENOSPC, "; ".join(budget.skipped[:3]))
         except OSError as exc:
             os.close(workdir)
             if exc.errno == errno.ENOSPC:
@@ -726,9 +750,9 @@ class BwrapBackend:
         return workdir
 
     @staticmethod
-    def _copy_out(workdir_fd: int, workspace: Path) -> list[str]:
+    def _copy_out(workdir_fd: int, workspace: Path, max_bytes: int) -> list[str]:
         """Bring the sandbox's /work back into the host workspace (a mirror; links stay links, never followed)."""
-        budget = _Budget()
+        budget = _Budget(max_bytes)
         try:
             target = os.open(workspace, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
@@ -758,6 +782,16 @@ def _system_binds() -> tuple[str, ...]:
             args += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             args += ["--ro-bind", str(path), str(path)]
+    # /etc/ssl/certs is rebuilt entry by entry (nearly all links), so a CA bundle can still be added inside it.
+    certs = "/etc/ssl/certs"
+    if os.path.isdir(certs):
+        args += ["--dir", certs]
+        for name in sorted(os.listdir(certs)):
+            found = f"{certs}/{name}"
+            if os.path.islink(found):
+                args += ["--symlink", os.readlink(found), found]
+            elif os.path.isfile(found) or os.path.isdir(found):
+                args += ["--ro-bind", found, found]
     for pattern in ETC_ENTRIES:
         for found in sorted(glob.glob(f"/etc/{pattern}")):
             if not os.path.exists(found):

@@ -40,6 +40,13 @@ RUN sh /usr/local/lib/arena/with-build-ca.sh \
     && npm cache clean --force \
     && rm -rf /root/.npm /tmp/*
 
+# 3b. Web packages preinstalled for React/Vue/JS answers and previews (resolved through NODE_PATH).
+COPY package.json /opt/node/package.json
+RUN cd /opt/node && sh /usr/local/lib/arena/with-build-ca.sh \
+        npm install --no-fund --no-audit --no-update-notifier --omit=dev \
+    && npm cache clean --force \
+    && rm -rf /root/.npm /tmp/*
+
 # 4. The non-root user every program runs as, and the folders a run uses. Mode 1777 because Podman gives a tmpfs
 #    mounted there the image folder's mode but root's ownership (and rejects tmpfs uid=), so only 1777 is writable.
 RUN useradd --uid 1000 --user-group --create-home --home-dir /home/sandbox --shell /bin/bash sandbox \
@@ -48,6 +55,7 @@ RUN useradd --uid 1000 --user-group --create-home --home-dir /home/sandbox --she
     && chmod 1777 /work /opt/deps
 
 ENV PATH=/opt/venv/bin:$PATH \
+    NODE_PATH=/opt/node/node_modules \
     VIRTUAL_ENV=/opt/venv \
     PYTHONUNBUFFERED=1 \
     MPLBACKEND=Agg \

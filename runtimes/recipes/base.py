@@ -13,6 +13,8 @@ from typing import Any
 
 ARENA_DIR = ".arena"  # helper files the recipe adds (preambles); outputs it collects live below it
 FIGURES_DIR = f"{ARENA_DIR}/figures"
+# Packages installed for this run first, then the ones every sandbox has (runtimes/images/package.json).
+NODE_PATH = "/opt/deps/node_modules:/opt/node/node_modules"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ strictly), then run by Node."""
 
 from pathlib import PurePosixPath
 
-from runtimes.recipes.base import Recipe
+from runtimes.recipes.base import NODE_PATH, Recipe
 
 
 def output_file(program) -> str:
@@ -18,6 +18,6 @@ RECIPE = Recipe(
         "--log-level=warning",
     ],
     run=lambda program: ["node", output_file(program)],
-    env={"NODE_PATH": "/opt/deps/node_modules"},
+    env={"NODE_PATH": NODE_PATH},
     needs=("node", "esbuild"),
 )
