@@ -84,7 +84,7 @@ sandbox-run:
 	fi
 
 podman:
-	scripts/install-system-packages.sh test
+	scripts/install-system-packages.sh podman
 	scripts/start-podman.sh
 
 # The container backend's runtime image (built from Debian packages when no registry can be reached).

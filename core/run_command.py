@@ -23,6 +23,7 @@ def add_parser(commands) -> None:
     run.add_argument("--timeout", type=float, help="wall-clock seconds for the program (default 20)")
     run.add_argument("--memory", type=int, help="memory limit in MiB (default 512)")
     run.add_argument("--environment", help="an environment hint, e.g. python, cpp, react")
+    run.add_argument("--stdin", metavar="FILE", help="feed this file to the program's standard input (default: empty)")
     run.add_argument("--json", action="store_true", help="print the result as JSON instead of streaming output")
     run.set_defaults(handler=cmd_run)
 
@@ -60,7 +61,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         engine = Engine(backend, limits)
         on_output = None if args.json else _print_live
-        result = engine.execute(program, on_output=on_output)
+        stdin = Path(args.stdin).read_text(encoding="utf-8", errors="replace") if args.stdin else None
+        result = engine.execute(program, on_output=on_output, stdin=stdin)
     finally:
         backend.close()
     if args.json:

@@ -16,7 +16,7 @@ from runtimes.results import Artifact
 
 # Build outputs and helper files that are not the program's own output.
 _IGNORED_DIRS = {"classes", "__pycache__", "node_modules"}
-_IGNORED_FILES = {"main", ".arena/sitecustomize.py"}
+_IGNORED_FILES = {"main", ".arena/sitecustomize.py", ".arena/stdin.txt"}
 
 Snapshot = dict[str, tuple[int, str]]  # relative path -> (size, content digest)
 

@@ -16,8 +16,10 @@ from runtimes import dependencies
 from runtimes.backends.base import DEPS, Backend, OutputCallback
 from runtimes.limits import Limits
 from runtimes.recipes import recipe_for
-from runtimes.recipes.base import write_files
+from runtimes.recipes.base import ARENA_DIR, write_files
 from runtimes.results import PhaseResult, RunResult
+
+STDIN_FILE = f"{ARENA_DIR}/stdin.txt"
 
 
 def runs_root() -> Path:
@@ -36,7 +38,9 @@ class Engine:
         self.root = root or runs_root()
         self._preinstalled_python: set[str] | None = None
 
-    def execute(self, program, *, limits: Limits | None = None, on_output: OutputCallback | None = None) -> RunResult:
+    def execute(self, program, *, limits: Limits | None = None, on_output: OutputCallback | None = None,
+                stdin: str | None = None) -> RunResult:
+        """Run `program`; its standard input is empty unless `stdin` gives the text to feed it."""
         limits = limits or self.limits
         started = time.monotonic()
         recipe = recipe_for(program.environment)
@@ -49,6 +53,9 @@ class Engine:
         workspace = self.new_workspace()
         write_files(program.files, workspace)
         recipe.prepare(program, workspace)
+        if stdin is not None:
+            (workspace / STDIN_FILE).parent.mkdir(exist_ok=True)
+            (workspace / STDIN_FILE).write_text(stdin, encoding="utf-8")
         inputs = artifact_collector.snapshot(workspace)
 
         deps_dir, failure = self._install(program, workspace, limits, on_output, result)
@@ -68,7 +75,10 @@ class Engine:
                 if not phase.succeeded:
                     result.exit_code = phase.exit_code
                     return self._finish(result, started, _build_status(phase), phase)
-            phase = session.run(recipe.run(program), limits.run_timeout_s, env, on_output)
+            command = recipe.run(program)
+            if stdin is not None:  # fed from a file in the workspace, the same way on every backend
+                command = ["sh", "-c", f'exec "$@" < {STDIN_FILE}', "run", *command]
+            phase = session.run(command, limits.run_timeout_s, env, on_output)
         finally:
             session.close()
         result.run_ms = phase.duration_ms

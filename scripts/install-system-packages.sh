@@ -2,7 +2,9 @@
 # Install the Debian/Ubuntu packages Code Arena uses: only those missing, so a second run does not touch apt.
 #   scripts/install-system-packages.sh venv   # just what `python3 -m venv` needs (python3-venv)
 #   scripts/install-system-packages.sh run    # what `make run` needs: a sandbox (bubblewrap), socat, a C++ compiler
-#                                             # for the built-in model; plus podman when ARENA_SANDBOX=docker
+#                                             # for the built-in model; plus Podman when ARENA_SANDBOX=docker
+#                                             # and no Docker engine is configured
+#   scripts/install-system-packages.sh podman # Podman serving the Docker API: podman runc uidmap
 #   scripts/install-system-packages.sh test   # plus what the test suite drives: chromium, podman, debootstrap, ...
 # Works as root or through sudo; prints what it does. Elsewhere (macOS, other distributions) it prints what to
 # install and exits 0. Packages are installed with their recommends, as checked on Debian 12 (podman's matter).
@@ -14,16 +16,17 @@ case "$profile" in
     venv) packages=(python3-venv) ;;
     run)
         packages=(python3-venv bubblewrap socat curl ca-certificates g++ make cmake)
-        if [ "${ARENA_SANDBOX:-}" = docker ] && ! command -v docker >/dev/null 2>&1; then
+        if [ "${ARENA_SANDBOX:-}" = docker ] && [ -z "${DOCKER_HOST:-}" ] && [ ! -S /var/run/docker.sock ]; then
             packages+=("${container_packages[@]}")
         fi
         ;;
+    podman) packages=("${container_packages[@]}") ;;
     test)
         packages=(python3-venv bubblewrap socat curl ca-certificates g++ make cmake
-            "${container_packages[@]}" debootstrap chromium fonts-dejavu-core golang-go)
+            "${container_packages[@]}" debootstrap chromium fonts-dejavu-core golang-go python3-tk xvfb xauth)
         ;;
     *)
-        echo "usage: $0 venv|run|test" >&2
+        echo "usage: $0 venv|run|podman|test" >&2
         exit 2
         ;;
 esac

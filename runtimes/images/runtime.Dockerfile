@@ -63,6 +63,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     SDL_AUDIODRIVER=dummy \
     HOME=/tmp
 
+# tkinter/turtle programs (Debian's Tk for the system Python the venv is built on), run on a virtual display.
+RUN apt-get update && apt-get install -y --no-install-recommends python3-tk xauth \
+    && rm -rf /var/lib/apt/lists/*
+
 # Matplotlib builds a font cache on first import (seconds). Build it once here; the Python recipe seeds each run's
 # writable MPLCONFIGDIR from this read-only copy.
 RUN mkdir -p /opt/mplconfig && MPLCONFIGDIR=/opt/mplconfig /opt/venv/bin/python -c "import matplotlib.pyplot" \

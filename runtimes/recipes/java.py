@@ -1,5 +1,6 @@
 """Java programs: every class compiled with javac; the class holding `main` is run."""
 
+import re
 from pathlib import PurePosixPath
 
 from runtimes.recipes.base import Recipe, files_with_suffix
@@ -8,8 +9,14 @@ from runtimes.recipes.base import Recipe, files_with_suffix
 JVM_OPTIONS = ["-Xmx256m", "-Xss8m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:ActiveProcessorCount=1"]
 
 
+_PACKAGE = re.compile(r"^\s*package\s+([\w.]+)\s*;", re.MULTILINE)
+
+
 def main_class(program) -> str:
-    return PurePosixPath(program.entry).stem
+    """The class to run, qualified by its package when the source declares one."""
+    name = PurePosixPath(program.entry).stem
+    declared = _PACKAGE.search(program.files.get(program.entry, ""))
+    return f"{declared.group(1)}.{name}" if declared else name
 
 
 RECIPE = Recipe(

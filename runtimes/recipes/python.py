@@ -86,11 +86,22 @@ def prepare(program, workspace: Path) -> None:
     target.write_text(SITECUSTOMIZE, encoding="utf-8")
 
 
+# tkinter and turtle programs need a screen: they get a virtual one (the previews stream it to the page).
+VIRTUAL_DISPLAY = ["xvfb-run", "--auto-servernum", "--server-args=-screen 0 1024x768x24 -nolisten tcp"]
+
+
+def run(program) -> list[str]:
+    command = ["python3", program.entry]
+    if any(note.startswith("gui:") for note in program.notes):
+        return [*VIRTUAL_DISPLAY, *command]
+    return command
+
+
 RECIPE = Recipe(
     environment="python",
     language="python",
     prepare=prepare,
-    run=lambda program: ["python3", program.entry],
+    run=run,
     env={"PYTHONPATH": f"/work/{ARENA_DIR}", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
          "MPLCONFIGDIR": "/tmp/matplotlib"},
     needs=("python3",),

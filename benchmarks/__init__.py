@@ -1,0 +1,1 @@
+"""Benchmarks: every speed claim measured against a reference in the same run (`make bench`)."""
