@@ -146,14 +146,27 @@ def _run_status(phase: PhaseResult) -> str:
         return "memory"
     if phase.output_truncated:
         return "output_limit"
-    if phase.signal is not None or (phase.exit_code is not None and phase.exit_code < 0):
+    # SIGKILL comes from outside the program (the sandbox, the kernel); a crash (SIGSEGV, SIGABRT…) is the
+    # program's own error.
+    if _signal_of(phase) == signal.SIGKILL:
         return "killed"
-    return "ok" if phase.exit_code == 0 else "error"
+    return "ok" if phase.exit_code == 0 and _signal_of(phase) is None else "error"
+
+
+def _signal_of(phase: PhaseResult) -> int | None:
+    if phase.signal is not None:
+        return phase.signal
+    if phase.exit_code is not None and phase.exit_code < 0:
+        return -phase.exit_code
+    return None
 
 
 def _explain(status: str, phase: PhaseResult | None) -> str:
-    if status == "killed" and phase is not None and phase.signal:
-        return f"The program was killed by signal {signal.Signals(phase.signal).name}."
+    number = _signal_of(phase) if phase is not None else None
+    if number and status in ("killed", "error"):
+        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
+        verb = "was killed by" if status == "killed" else "crashed with"
+        return f"The program {verb} signal {name}."
     return {
         "timeout": "The program ran past its time limit and was stopped.",
         "memory": "The program ran out of its memory limit and was stopped.",

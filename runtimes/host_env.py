@@ -42,9 +42,12 @@ FALLBACK_PACKAGES = [
     "pillow>=10.4,<12",
 ]
 TOOLS = ("node", "npm", "gcc", "g++", "cc", "javac", "java", "go", "rustc", "cargo", "esbuild", "tsc")
-# Global npm tools of the container image (runtime.Dockerfile), installed into the venv folder for bwrap.
+# The container image's npm side (runtime.Dockerfile): global tools, and the web packages of images/package.json.
+# For bwrap both go in the venv folder's node/ (shown at /opt/node, as in the image; .bin goes on PATH).
 NODE_TOOLS = ["esbuild@^0.28.0", "typescript@~5.9.0"]
-NODE_DIR = "node"  # inside the venv: node/node_modules/.bin goes on PATH
+NODE_PACKAGES = Path(__file__).resolve().parent / "images" / "package.json"
+NODE_DIR = "node"
+SANDBOX_NODE_PATH = "/opt/node"
 NODE_MARKER = ".arena-node.json"
 SYSTEM_PREFIXES = ("/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/etc/alternatives/")
 
@@ -114,7 +117,7 @@ def ensure_sandbox_venv(progress: Progress = print, packages: list[str] | None =
             try:
                 _install_node_tools(path, progress)
             except (OSError, RuntimeError) as exc:
-                progress(f"(esbuild/typescript were not installed, TypeScript will not build: {exc})")
+                progress(f"(the sandbox's npm packages were not installed; TypeScript will not build: {exc})")
     return path
 
 
@@ -126,7 +129,20 @@ def node_tools_current(path: Path | None = None) -> bool:
         marker = json.loads(((path or sandbox_venv_path()) / NODE_DIR / NODE_MARKER).read_text())
     except (OSError, ValueError):
         return False
-    return marker.get("tools") == NODE_TOOLS
+    return marker.get("key") == _node_key()
+
+
+def _node_key() -> str:
+    try:
+        manifest = NODE_PACKAGES.read_text()
+    except OSError:
+        manifest = ""
+    return hashlib.sha256(json.dumps([NODE_TOOLS, manifest]).encode()).hexdigest()[:16]
+
+
+def node_dir(path: Path | None = None) -> Path | None:
+    folder = (path or sandbox_venv_path()) / NODE_DIR
+    return folder if (folder / "node_modules").is_dir() else None
 
 
 def node_bin_dir(path: Path | None = None) -> Path | None:
@@ -142,11 +158,13 @@ def _install_node_tools(path: Path, progress: Progress) -> None:
     building = folder.with_name(f"{NODE_DIR}.building-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
-    progress("Installing esbuild and typescript for the sandbox...")
+    progress("Installing esbuild, typescript and the preinstalled web packages for the sandbox...")
     try:
+        if NODE_PACKAGES.exists():
+            shutil.copyfile(NODE_PACKAGES, building / "package.json")
         _stream([npm, "install", "--prefix", str(building), "--no-fund", "--no-audit", "--no-update-notifier",
-                 *NODE_TOOLS], progress, "installing esbuild and typescript")
-        (building / NODE_MARKER).write_text(json.dumps({"tools": NODE_TOOLS}))
+                 "--omit=dev", *NODE_TOOLS], progress, "installing the sandbox's npm packages")
+        (building / NODE_MARKER).write_text(json.dumps({"key": _node_key(), "tools": NODE_TOOLS}))
         _make_readable(building)
         shutil.rmtree(folder, ignore_errors=True)
         building.rename(folder)
@@ -155,7 +173,7 @@ def _install_node_tools(path: Path, progress: Progress) -> None:
         raise
 
 
-FONT_CACHE_DIR = "share/code-arena/matplotlib-cache"  # inside the venv
+FONT_CACHE_DIR = "mplconfig"  # inside the venv: /opt/venv/mplconfig, where the Python recipe also looks
 
 
 def font_cache_files(path: Path | None = None) -> list[Path]:
@@ -307,12 +325,22 @@ def host_toolchains() -> tuple[ToolchainMount, ...]:
         else:
             root = real.parent.parent
             name = tool
-        if root in mounts or str(root) in ("/", str(Path.home())):
+        if root in mounts or not _dedicated_folder(root):
             continue
         bin_rel = (real.parent.relative_to(root) if real.is_relative_to(root) else Path("bin")).as_posix()
         sandbox_dir = f"{TOOLCHAIN_ROOT}/{name}"
         mounts[root] = ToolchainMount(name, root, sandbox_dir, f"{sandbox_dir}/{bin_rel}")
     return tuple(mounts.values())
+
+
+def _dedicated_folder(root: Path) -> bool:
+    """Only a tool's own install folder is bound, never a broad one that may hold other things (~/.local, /opt)."""
+    home = Path.home().resolve()
+    if root in (Path("/"), Path("/opt"), Path("/usr/local"), Path("/home"), Path("/root"), home):
+        return False
+    if root.is_relative_to(home) and len(root.relative_to(home).parts) < 2:
+        return False  # ~/.local, ~/go, ~/.cargo: shared with other things
+    return len(root.parts) >= 3 or not root.is_relative_to("/opt")
 
 
 def _rust_sysroot(rustc_or_cargo: str) -> Path | None:

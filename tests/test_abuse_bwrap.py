@@ -461,7 +461,7 @@ def test_root_runs_sandboxes_as_an_unprivileged_host_user(backend, tmp_path):
     found: list[str] = []
 
     def look():
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 8
         while not found and time.monotonic() < deadline:
             for line in host_processes_with(marker):
                 status = Path(f"/proc/{line.split(':')[0]}/status").read_text()
@@ -470,7 +470,7 @@ def test_root_runs_sandboxes_as_an_unprivileged_host_user(backend, tmp_path):
 
     watcher = threading.Thread(target=look)
     watcher.start()
-    result, _ = run(backend, tmp_path, argv=["sh", "-c", "sleep 1; true", marker])
+    result, _ = run(backend, tmp_path, argv=["sh", "-c", "sleep 3; true", marker], timeout=10)
     watcher.join()
     assert result.exit_code == 0
     assert found and found[0].split()[1:] == [str(backend.host_uid)] * 4 and backend.host_uid != 0

@@ -9,15 +9,17 @@ How one phase runs:
    a fresh /proc (its /proc/sys read-only) and /dev, size-capped tmpfs at /tmp, /dev/shm and /work, the sandbox
    venv read-only at /opt/venv, the deps folder at /opt/deps, and host toolchains read-only under /opt/toolchains.
    The root folder and /dev are then remounted read-only. Nothing else of the host is there.
-3. A three-line shell wrapper inside says "ready"; the host copies the workspace into the sandbox's /work tmpfs
-   (through /proc/<pid>/root, without following any link) and keeps a descriptor on that folder; then says "go",
-   and the wrapper execs the program.
+3. A one-line shell wrapper inside says "ready"; the host copies the workspace into the sandbox's /work tmpfs
+   (through /proc/<pid>/root, entry by entry relative to open folders, never following a link, writing as the
+   sandbox's host user) and keeps a descriptor on that folder; then says "go", and the wrapper execs the program.
 4. The run ends when the program exits (bwrap's pid namespace dies with it, taking every daemon along), when the
    timeout passes, or when the combined output limit is reached; then every process in the cgroup is killed.
 5. The workspace is copied back from the descriptor kept in step 3 (the tmpfs outlives the namespace while that
-   descriptor is open), links copied as links, never followed; files deleted inside are deleted on the host. Then
-   the cgroup is removed. The workspace size limit is the tmpfs size: a program that fills it gets ENOSPC (or, with
-   cgroups, an out-of-memory kill, since tmpfs pages count as the run's memory), never the host disk.
+   descriptor is open, and every process is dead, so nothing races the copy), links copied as links, never
+   followed; files deleted inside are deleted on the host; at most workspace_mb bytes and 20,000 entries come back
+   (a sparse file or a million empty files cannot flood the host). Then the cgroup is removed. The workspace size
+   limit is the tmpfs size: a program that fills it gets ENOSPC (or, with cgroups, an out-of-memory kill, since
+   tmpfs pages count as the run's memory), never the host disk.
 
 When running as root, bwrap itself is started as an unprivileged host user (nobody by default): a sandbox user
 mapped to host root could write global sysctls such as kernel.core_pattern through /proc/sys (checked on this
@@ -488,7 +490,7 @@ class BwrapBackend:
     def _environment(self, spec: PhaseSpec) -> dict[str, str]:
         bins = [f"{VENV}/bin", *(t.bin_dir for t in host_env.host_toolchains())]
         if self._node_bin:  # esbuild, tsc
-            bins.insert(1, f"{VENV}/{host_env.NODE_DIR}/node_modules/.bin")
+            bins.insert(1, f"{host_env.SANDBOX_NODE_PATH}/node_modules/.bin")
         env = {
             "PATH": ":".join([*bins, BASE_PATH]),
             "HOME": "/tmp",
@@ -513,7 +515,7 @@ class BwrapBackend:
         ]
         options = _bwrap_options(str(self.bwrap))
         args += [option for option in ("--disable-userns", "--clearenv") if option in options]
-        args += _system_binds()
+        args += _system_binds(certs_by_entry=bool(spec.network and spec.ca_bundle))
         args += ["--ro-bind-data", str(FD_PASSWD), "/etc/passwd", "--ro-bind-data", str(FD_GROUP), "/etc/group",
                  "--ro-bind-data", str(FD_HOSTS), "/etc/hosts"]
         if spec.network:
@@ -570,7 +572,10 @@ class BwrapBackend:
                     binds.append((folder, mount.target, mount.writable))
                 else:
                     binds.append((str(mount.source), mount.target, mount.writable))
-            # matplotlib finds its font list, prebuilt for /opt/venv, where it looks ($HOME/.cache), read-only.
+            # The npm packages every sandbox has, at /opt/node as in the container image.
+            if host_env.node_dir(venv) is not None:
+                binds.append((f"{binds[0][0]}/{host_env.NODE_DIR}", host_env.SANDBOX_NODE_PATH, False))
+            # matplotlib finds its prebuilt font list where it looks by default ($HOME/.cache), read-only.
             for cache in host_env.font_cache_files(venv):
                 source = f"{binds[0][0]}/{host_env.FONT_CACHE_DIR}/{cache.name}"
                 binds.append((source, f"/tmp/.cache/matplotlib/{cache.name}", False))
@@ -772,8 +777,8 @@ class BwrapBackend:
 # small helpers
 
 
-@functools.lru_cache(maxsize=1)
-def _system_binds() -> tuple[str, ...]:
+@functools.lru_cache(maxsize=2)
+def _system_binds(certs_by_entry: bool = False) -> tuple[str, ...]:
     """bwrap arguments for the read-only system folders and the /etc subset (looked up once)."""
     args: list[str] = []
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -782,9 +787,9 @@ def _system_binds() -> tuple[str, ...]:
             args += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             args += ["--ro-bind", str(path), str(path)]
-    # /etc/ssl/certs is rebuilt entry by entry (nearly all links), so a CA bundle can still be added inside it.
     certs = "/etc/ssl/certs"
-    if os.path.isdir(certs):
+    if certs_by_entry and os.path.isdir(certs):
+        # Rebuilt entry by entry (nearly all are links) so a CA bundle can be added inside; ~15 ms, installs only.
         args += ["--dir", certs]
         for name in sorted(os.listdir(certs)):
             found = f"{certs}/{name}"
@@ -792,6 +797,8 @@ def _system_binds() -> tuple[str, ...]:
                 args += ["--symlink", os.readlink(found), found]
             elif os.path.isfile(found) or os.path.isdir(found):
                 args += ["--ro-bind", found, found]
+    elif os.path.isdir(certs):
+        args += ["--ro-bind", certs, certs]
     for pattern in ETC_ENTRIES:
         for found in sorted(glob.glob(f"/etc/{pattern}")):
             if not os.path.exists(found):

@@ -6,8 +6,8 @@ attach stream), decodes them as UTF-8 with replacement characters (never raising
 cut at the budget, TRUNCATION_MARKER is appended to that stream, and `on_limit` is called once so the backend stops
 the program. Nothing is ever split into lines, so a 50 MB line without a newline costs at most the budget in memory.
 
-`PipeCapture` reads two pipes into a capture with one thread each (`os.read` of whatever is available, so text shows up
-live even without newlines).
+`PipeCapture` reads two pipes into a capture from one polling thread (`os.read` of whatever is available, so text
+shows up live even without newlines).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import logging
 import os
+import selectors
 import threading
 from collections.abc import Callable
 
@@ -117,47 +118,58 @@ class OutputCapture:
 
 
 class PipeCapture:
-    """Reads a process's stdout and stderr pipes into an OutputCapture, one thread per pipe, until EOF.
+    """Reads a process's stdout and stderr pipes into an OutputCapture until both reach EOF.
 
-    After the limit is reached the threads keep draining (and discarding) so a writer never blocks on a full pipe
-    while the backend is stopping it. The file descriptors are owned (closed) by this object.
+    One thread polls both pipes and, on each wake-up, reads every ready pipe (stdout first) before handing the
+    chunks over, so output written before a flood on the other stream still counts before the flood. After the
+    limit is reached it keeps draining (and discarding) so a writer never blocks on a full pipe while the backend is
+    stopping it. The file descriptors are owned (closed) by this object.
     """
 
     def __init__(self, sink: OutputCapture, stdout_fd: int, stderr_fd: int, name: str = "output"):
         self.sink = sink
-        self._threads = [
-            threading.Thread(target=self._pump, args=(stream, fd), name=f"{name}-{stream}", daemon=True)
-            for stream, fd in (("stdout", stdout_fd), ("stderr", stderr_fd))
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._fds = {stdout_fd: "stdout", stderr_fd: "stderr"}
+        for fd in self._fds:
+            os.set_blocking(fd, False)
+        self._thread = threading.Thread(target=self._pump, name=name, daemon=True)
+        self._thread.start()
 
-    def _pump(self, stream: str, fd: int) -> None:
+    def _pump(self) -> None:
+        selector = selectors.DefaultSelector()
         try:
-            while True:
-                try:
-                    chunk = os.read(fd, READ_SIZE)
-                except InterruptedError:
-                    continue
-                except OSError as exc:
-                    log.warning("reading %s failed: %s", stream, exc)
-                    break
-                if not chunk:
-                    break
-                self.sink.add(stream, chunk)
+            for fd, stream in self._fds.items():
+                selector.register(fd, selectors.EVENT_READ, stream)
+            while selector.get_map():
+                ready = sorted(key.data for key, _ in selector.select())  # "stderr" < "stdout": reversed below
+                chunks = []
+                for stream in reversed(ready):
+                    fd = next(f for f, s in self._fds.items() if s == stream)
+                    try:
+                        chunk = os.read(fd, READ_SIZE)
+                    except (BlockingIOError, InterruptedError):
+                        continue
+                    except OSError as exc:
+                        log.warning("reading %s failed: %s", stream, exc)
+                        chunk = b""
+                    if chunk:
+                        chunks.append((stream, chunk))
+                    else:
+                        selector.unregister(fd)
+                for stream, chunk in chunks:
+                    self.sink.add(stream, chunk)
         finally:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+            selector.close()
+            for fd in self._fds:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
 
     def join(self, timeout_s: float = 5.0) -> bool:
         """Wait for both pipes to reach EOF; True if they did. Flushes the sink either way."""
-        for thread in self._threads:
-            thread.join(timeout_s)
-        done = not any(thread.is_alive() for thread in self._threads)
+        self._thread.join(timeout_s)
         self.sink.close()
-        return done
+        return not self._thread.is_alive()
 
 
 OutputSink = OutputCapture  # older name
