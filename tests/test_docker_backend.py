@@ -41,9 +41,11 @@ def test_pool_warms_up_serves_runs_and_nothing_survives_close(client, tmp_path):
         # A run leaves a file and a daemon behind in its container; the next run must see neither.
         first = engine.execute(program("import subprocess\nopen('/tmp/left.txt','w').write('x')\n"
                                        "subprocess.Popen(['sleep','301'], start_new_session=True)\nprint('one')"))
-        second = engine.execute(program("import os, subprocess\nprint(os.path.exists('/tmp/left.txt'))\n"
-                                        "print(subprocess.run(['pgrep','-f','sleep 301'],capture_output=True).returncode)"))
-        assert first.stdout == "one\n" and second.stdout == "False\n1\n", second.stderr
+        second = engine.execute(program(
+            "import os, subprocess\nprint(os.path.exists('/tmp/left.txt'))\n"
+            "print(subprocess.run(['pgrep', '-f', 'sleep 301'], capture_output=True).returncode)"))
+        assert first.stdout == "one\n", first.stderr
+        assert second.stdout == "False\n1\n", second.stderr
     finally:
         backend.close()
     assert {c.id for c in labelled(client)} - before == set()

@@ -10,7 +10,9 @@ def now_iso() -> str:
 
 
 def iso_utc(value: str | datetime | date) -> str:
-    """Normalise to `2026-11-29T03:40:45.123Z`; naive values are taken as UTC because the app never stores local time."""
+    """Normalise to `2026-11-29T03:40:45.123Z`.
+
+    Naive values are taken as UTC because the app never stores local time."""
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.strip())

@@ -120,7 +120,8 @@ def _insert_messages(db: Database, conversation: dict[str, Any], side: str, stat
         row = {
             "conversation_id": conversation["id"], "side": side, "turn": turn, "role": role, "content": redact(content),
             "model": conversation[f"model_{side}"] if role == "assistant" else None,
-            **{name: stat.get(name) for name in ANSWER_STATS}, "created": iso_utc(stat.get("created") or conversation["created"]),
+            **{name: stat.get(name) for name in ANSWER_STATS},
+            "created": iso_utc(stat.get("created") or conversation["created"]),
         }
         row["error"] = redact(row["error"])
         message_id = _insert(db, "messages", row)

@@ -266,7 +266,8 @@ class Store(StoreBase):
             raise ValueError("setting key must not be empty")
         with self.transaction() as db:
             db.execute(
-                "insert into settings (key, value) values (?, ?) on conflict (key) do update set value = excluded.value",
+                "insert into settings (key, value) values (?, ?) "
+                "on conflict (key) do update set value = excluded.value",
                 [key, to_json(value)],
             )
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from runtimes.backends.base import CA_BUNDLE, DEPS, VENV, WORKDIR, OutputCallback, PhaseSpec
-from runtimes.backends.output import OutputSink
+from runtimes.backends.output import OutputCapture
 from runtimes.limits import MIB, Limits
 from runtimes.results import PhaseResult
 
@@ -191,7 +191,7 @@ class ContainerSession:
             stopped[reason] = True
             _kill_processes(self.container)
 
-        sink = OutputSink(self.limits.output_bytes, on_output, on_limit=lambda: kill("output"))
+        sink = OutputCapture(self.limits.output_bytes, on_output, on_limit=lambda: kill("output"))
         timer = threading.Timer(timeout_s, kill, args=("timeout",))
         timer.start()
         try:
@@ -199,9 +199,9 @@ class ContainerSession:
             # Podman to reap its processes, or the container cannot be removed.
             for stdout, stderr in stream:
                 if stdout:
-                    sink.feed("stdout", stdout)
+                    sink.add("stdout", stdout)
                 if stderr:
-                    sink.feed("stderr", stderr)
+                    sink.add("stderr", stderr)
         except Exception:  # noqa: BLE001, S110 - the stream ends abruptly when the container is killed
             pass
         finally:

@@ -172,4 +172,3 @@ class PipeCapture:
         return not self._thread.is_alive()
 
 
-OutputSink = OutputCapture  # older name

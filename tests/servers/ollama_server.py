@@ -269,7 +269,9 @@ class OllamaHandler(OpenAIRoutes, BaseHandler):
         started = time.monotonic_ns()
         stream = body.get("stream", True) is not False
         keep_alive = keep_alive_seconds(body.get("keep_alive"))
-        head = lambda: {"model": model, "created_at": now_iso()}
+
+        def head() -> dict:
+            return {"model": model, "created_at": now_iso()}
 
         if load_only:
             # An empty request loads (or, with keep_alive 0, unloads) the model, as in Ollama.
