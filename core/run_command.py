@@ -41,8 +41,9 @@ def answer_text(path_arg: str) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from core import sandbox_settings
     from core.extraction import extract_program
-    from runtimes import limits as run_limits
+    from core.store import open_store
     from runtimes.engine import Engine
     from runtimes.sandbox import NoSandbox, open_backend
 
@@ -52,9 +53,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: cannot read {args.file}: {error.strerror}", file=sys.stderr)
         return 2
     program = extract_program(text, args.environment)
-    limits = run_limits.from_env().with_overrides(run_timeout_s=args.timeout, memory_mb=args.memory)
+    with open_store() as store:
+        requested = sandbox_settings.chosen_backend(store, args.backend)
+        limits = sandbox_settings.saved_limits(store).with_overrides(run_timeout_s=args.timeout,
+                                                                     memory_mb=args.memory)
     try:
-        backend = open_backend(args.backend, limits=limits, pool_size=0)
+        backend = open_backend(requested, limits=limits, pool_size=0)
     except NoSandbox as error:
         print(f"error: {error}", file=sys.stderr)
         return 3

@@ -46,14 +46,18 @@ def test_history_shows_stored_conversations():
     assert "sort a list in rust" in set(app.dataframe[0].value["prompt"])
 
 
-def test_settings_says_so_when_the_machine_report_cannot_be_imported(monkeypatch):
-    import sys
+def test_settings_saves_the_sandbox_choice_and_limits_for_the_cli_too():
+    from core import sandbox_settings
+    from core.store import open_store
 
-    import core
-
-    monkeypatch.delattr(core, "doctor", raising=False)
-    monkeypatch.setitem(sys.modules, "core.doctor", None)  # makes `from core import doctor` raise ImportError
     app = AppTest.from_file(str(REPO_ROOT / "pages" / "settings.py"), default_timeout=60).run()
-    assert not app.exception, app.exception
-    assert app.title[0].value == "Settings"
-    assert any("machine report is unavailable" in w.value for w in app.warning)
+    app.selectbox[0].select("bwrap")
+    app.number_input[0].set_value(7.0)
+    app.number_input[2].set_value(256)
+    app.button[0].click().run()
+    assert not app.exception
+    assert any("Saved" in s.value for s in app.success)
+    with open_store() as store:
+        assert sandbox_settings.chosen_backend(store) == "bwrap"
+        limits = sandbox_settings.saved_limits(store)
+    assert (limits.run_timeout_s, limits.memory_mb, limits.build_timeout_s) == (7.0, 256, 60.0)
