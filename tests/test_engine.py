@@ -135,3 +135,12 @@ def test_other_npm_packages_are_installed(engine):
     result = engine.execute(program("javascript", "main.js", code, npm_packages=["left-pad"]))
     assert result.status == "ok", (result.message, result.install_output[-1500:], result.stderr)
     assert result.stdout == "007\n" and result.install_ms is not None
+
+
+def test_plotly_and_pil_show_become_artifacts_too(engine):
+    code = ("import plotly.graph_objects as go\nfrom PIL import Image\n"
+            "go.Figure(go.Bar(x=[1, 2], y=[3, 4])).show()\nImage.new('RGB', (40, 30), 'red').show()\nprint('ok')")
+    result = engine.execute(program("python", "main.py", code))
+    assert result.status == "ok", result.stderr
+    kinds = sorted(a.mime for a in result.artifacts)
+    assert kinds == ["image/png", "text/html"], [a.name for a in result.artifacts]
