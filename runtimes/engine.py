@@ -127,23 +127,25 @@ class Engine:
         return result
 
 
-def _build_status(phase: PhaseResult) -> str:
+def _limit_status(phase: PhaseResult) -> str | None:
+    """The sandbox's reason for ending a phase, whichever phase it was."""
     if phase.sandbox_error:
         return "sandbox_error"
     if phase.timed_out:
         return "timeout"
     if phase.out_of_memory:
         return "memory"
-    return "compile_error"
+    return None
+
+
+def _build_status(phase: PhaseResult) -> str:
+    return _limit_status(phase) or "compile_error"
 
 
 def _run_status(phase: PhaseResult) -> str:
-    if phase.sandbox_error:
-        return "sandbox_error"
-    if phase.timed_out:
-        return "timeout"
-    if phase.out_of_memory:
-        return "memory"
+    limited = _limit_status(phase)
+    if limited:
+        return limited
     if phase.output_truncated:
         return "output_limit"
     # SIGKILL comes from outside the program (the sandbox, the kernel); a crash (SIGSEGV, SIGABRT…) is the

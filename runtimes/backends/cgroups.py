@@ -138,7 +138,7 @@ def _relative(own_path: str, mount_root: str) -> str | None:
     return None
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -591,7 +591,7 @@ class CgroupSupport:
                     owner = int(child.name.split("-")[1])
                 except (IndexError, ValueError):
                     continue
-                if owner == os.getpid() or _pid_alive(owner):
+                if owner == os.getpid() or pid_alive(owner):
                     continue
                 if self.kind == "cgroup-v2":
                     CgroupV2Run(child).remove()

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from runtimes.backends.base import CA_BUNDLE, DEPS, VENV, WORKDIR, OutputCallback, PhaseSpec
+from runtimes.backends.cgroups import pid_alive
 from runtimes.backends.output import OutputCapture
 from runtimes.limits import MIB, Limits
 from runtimes.results import PhaseResult
@@ -286,18 +287,8 @@ def remove_leftovers(client) -> None:
         return
     for container in stale:
         owner = container.labels.get(f"{LABEL}.owner", "")
-        if not owner.isdigit() or not _process_alive(int(owner)):
+        if not owner.isdigit() or not pid_alive(int(owner)):
             _destroy(container)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _bind(source: Path, target: str, read_only: bool):
