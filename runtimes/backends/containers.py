@@ -71,6 +71,7 @@ class WarmPool:
         self._lock = threading.Lock()
         self._closed = False
         self._refilling = False
+        self._refill_thread: threading.Thread | None = None
         if size > 0:
             self._refill_async()
 
@@ -84,8 +85,11 @@ class WarmPool:
         with self._lock:
             self._closed = True
             ready, self._ready = self._ready, []
+            refill = self._refill_thread
         for container in ready:
             _destroy(container)
+        if refill is not None:
+            refill.join(60)  # a container being started right now is destroyed by the refill itself
 
     def _start(self):
         return self.client.containers.run(**container_options(self.image, self.limits, network=False))
@@ -95,7 +99,8 @@ class WarmPool:
             if self._refilling or self._closed or len(self._ready) >= self.size:
                 return
             self._refilling = True
-        threading.Thread(target=self._refill, name="warm-pool", daemon=True).start()
+            self._refill_thread = threading.Thread(target=self._refill, name="warm-pool", daemon=True)
+            self._refill_thread.start()
 
     def _refill(self) -> None:
         try:
