@@ -39,12 +39,21 @@ def measure(name: str, action: Callable[[], object], repeat: int, warmup: int = 
     return Sample(name, times)
 
 
-def row(label: str, sample: Sample, reference: Sample | None, target: str = "") -> str:
+def row(label: str, sample: Sample, reference: Sample | None, target: str = "", *,
+        max_ratio: float | None = None, max_ms: float | None = None) -> str:
+    """One table row; the verdict compares the median with the target (a ratio to the reference, or a time)."""
     low, high = sample.spread_ms
-    ratio = f"{sample.median_ms / reference.median_ms:.2f}×" if reference else "—"
+    ratio_value = sample.median_ms / reference.median_ms if reference else None
+    ratio = f"{ratio_value:.2f}×" if ratio_value is not None else "—"
     ref = f"{reference.median_ms:.0f} ms" if reference else "—"
-    return f"| {label} | {sample.median_ms:.0f} ms | {low:.0f}–{high:.0f} ms | {ref} | {ratio} | {target} |"
+    verdict = ""
+    if max_ratio is not None and ratio_value is not None:
+        verdict = "met" if ratio_value <= max_ratio else "**missed**"
+    elif max_ms is not None:
+        verdict = "met" if sample.median_ms <= max_ms else "**missed**"
+    return (f"| {label} | {sample.median_ms:.0f} ms | {low:.0f}–{high:.0f} ms | {ref} | {ratio} | {target} "
+            f"| {verdict} |")
 
 
-TABLE_HEADER = ("| measurement | median | p10–p90 | reference median | ratio | target |\n"
-                "|---|---|---|---|---|---|")
+TABLE_HEADER = ("| measurement | median | p10–p90 | reference median | ratio | target | verdict |\n"
+                "|---|---|---|---|---|---|---|")
