@@ -3,6 +3,8 @@ works here. With none available, code does not run: the error says how to get on
 
 from __future__ import annotations
 
+import os
+
 from runtimes import detect
 from runtimes.backends.base import Backend
 from runtimes.limits import Limits
@@ -27,10 +29,16 @@ def open_backend(requested: str | None = None, limits: Limits | None = None, poo
 
         client = images.docker_client()
         image = images.RUNTIME_IMAGE
-        if not images.image_exists(client, image):
-            raise NoSandbox(f"The runtime image {image} is not built yet: run `python -m runtimes.images build` "
-                            "(make run and make test do it for you).")
-        return DockerBackend(client=client, image=image, limits=limits, pool_size=pool_size)
+        if images.image_exists(client, image):
+            return DockerBackend(client=client, image=image, limits=limits, pool_size=pool_size)
+        client.close()
+        missing = (f"The runtime image {image} is not built yet: run `python -m runtimes.images build` "
+                   "(make test builds it; it takes a few minutes once).")
+        bwrap_ready = any(s.name == "bwrap" and s.available for s in statuses)
+        # Auto mode may use the other sandbox meanwhile; an explicit docker choice is never silently replaced.
+        explicit = (requested or os.environ.get(detect.BACKEND_ENV) or "auto") != "auto"
+        if explicit or not bwrap_ready:
+            raise NoSandbox(missing)
     from runtimes.backends.bwrap import BwrapBackend
 
     return BwrapBackend()

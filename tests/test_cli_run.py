@@ -88,3 +88,22 @@ def test_without_a_sandbox_code_is_not_run_and_the_message_says_how(monkeypatch,
     refused = run_cli(tmp_path, str(script), "--backend", "docker")
     assert refused.returncode == 3 and "must not run" not in refused.stdout
     assert "No sandbox is available, so code will not run" in refused.stderr
+
+
+@pytest.mark.docker
+def test_auto_uses_bubblewrap_while_the_image_is_missing_but_an_explicit_docker_choice_says_so(monkeypatch):
+    from runtimes import images
+    from runtimes.backends.bwrap import BwrapBackend
+
+    monkeypatch.setattr(images, "RUNTIME_IMAGE", "code-arena/runtime:not-built-yet")
+    monkeypatch.delenv("ARENA_SANDBOX", raising=False)
+    backend = open_backend("auto", pool_size=0)
+    try:
+        assert isinstance(backend, BwrapBackend)
+    finally:
+        backend.close()
+    with pytest.raises(NoSandbox, match="not built yet"):
+        open_backend("docker", pool_size=0)
+    monkeypatch.setenv("ARENA_SANDBOX", "docker")
+    with pytest.raises(NoSandbox, match="not built yet"):
+        open_backend(None, pool_size=0)
