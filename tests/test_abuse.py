@@ -13,7 +13,7 @@ import pytest
 from core.extraction import Program
 from runtimes.engine import Engine
 from runtimes.limits import MIB, Limits
-from tests.sandbox_backends import BACKENDS, open_for_tests
+from tests.sandbox_backends import backend_fixture
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.docker]
 
@@ -22,11 +22,7 @@ LIMITS = Limits(run_timeout_s=4, build_timeout_s=30, memory_mb=128, processes=64
 SECRET = "sk-host-secret-0123456789abcdefghij"
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def backend(request):
-    opened = open_for_tests(request.param, LIMITS)
-    yield opened
-    opened.close()
+backend = backend_fixture(LIMITS)
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ TIMEOUT = 3.0
 def backend():
     status = check_bwrap()
     if not status.available:
-        pytest.skip(f"bubblewrap unavailable: {status.detail}")
+        pytest.fail(f"bubblewrap unavailable: {status.detail}")
     from runtimes.backends.bwrap import BwrapBackend
 
     host_env.ensure_sandbox_venv(progress=lambda line: None)

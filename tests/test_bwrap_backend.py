@@ -31,7 +31,7 @@ LIMITS = Limits(memory_mb=512, processes=128, output_bytes=256 * 1024, workspace
 def backend():
     status = check_bwrap()
     if not status.available:
-        pytest.skip(f"bubblewrap unavailable: {status.detail}")
+        pytest.fail(f"bubblewrap unavailable: {status.detail}")
     from runtimes.backends.bwrap import BwrapBackend
 
     host_env.ensure_sandbox_venv(progress=lambda line: None)
@@ -56,7 +56,7 @@ def run(backend, tmp_path: Path, argv: list[str], files: dict[str, str | bytes] 
 
 def needs(tool: str) -> None:
     if shutil.which(tool) is None:
-        pytest.skip(f"{tool} is not installed on this host")
+        pytest.fail(f"{tool} is not installed on this host")
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def test_go_build_then_run(backend, tmp_path):
 
 def test_typescript_with_esbuild(backend, tmp_path):
     if host_env.node_bin_dir() is None:
-        pytest.skip("npm is not installed on this host, so the sandbox has no esbuild")
+        pytest.fail("npm is not installed on this host, so the sandbox has no esbuild")
     source = "const answer: number = 6 * 7;\nconsole.log(`typed ${answer}`);\n"
     build = run(backend, tmp_path, ["esbuild", "main.ts", "--platform=node", "--format=cjs", "--log-level=warning",
                                     "--outfile=main.js"], {"main.ts": source})
@@ -336,7 +336,7 @@ def test_broken_cgroup_is_a_sandbox_error(backend, tmp_path):
 def test_rlimit_fallback_still_runs_and_limits(tmp_path):
     """Without a writable cgroup (a non-root laptop), runs still work under setrlimit, and say they are weaker."""
     if not check_bwrap().available:
-        pytest.skip("bubblewrap unavailable")
+        pytest.fail("bubblewrap unavailable")
     from runtimes.backends.bwrap import BwrapBackend
 
     sandbox = BwrapBackend(cgroups=CgroupSupport())  # never detected: kind "none"

@@ -5,18 +5,14 @@ import pytest
 from core.extraction import Program, extract_program
 from runtimes.engine import Engine
 from runtimes.limits import Limits
-from tests.sandbox_backends import BACKENDS, open_for_tests
+from tests.sandbox_backends import backend_fixture
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.docker]
 
 LIMITS = Limits(run_timeout_s=10, build_timeout_s=60)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def backend(request):
-    opened = open_for_tests(request.param, LIMITS)
-    yield opened
-    opened.close()
+backend = backend_fixture(LIMITS)
 
 
 @pytest.fixture

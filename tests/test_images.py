@@ -37,12 +37,12 @@ SANDBOX_KWARGS = {
 def client():
     url = docker_base_url()
     if url is None:
-        pytest.skip("no container engine socket (start one with scripts/start-podman.sh)")
+        pytest.fail("no container engine socket (start one with scripts/start-podman.sh)")
     client = docker.DockerClient(base_url=url, timeout=3600)
     try:
         client.ping()
     except Exception as exc:  # noqa: BLE001 - any failure means there is no engine to test against
-        pytest.skip(f"container engine at {url} does not answer: {exc}")
+        pytest.fail(f"container engine at {url} does not answer: {exc}")
     yield client
     client.close()
 
