@@ -80,7 +80,7 @@ def page(app_url):
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        tab = browser.new_page(viewport={"width": 1280, "height": 800})
+        tab = browser.new_page(viewport={"width": 1280, "height": 2000})
         yield tab
         browser.close()
 
