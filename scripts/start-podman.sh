@@ -48,8 +48,9 @@ fi
 mkdir -p "$(dirname "$SOCK_PATH")"
 rm -f "$SOCK_PATH"
 # setsid + nohup: the service outlives this script and the shell that ran it.
-setsid nohup podman system service --time=0 "unix://$SOCK_PATH" >>"$LOG" 2>&1 </dev/null &
-echo "started podman system service (pid $!), log in $LOG"
+# From /: a daemon must not hold the caller's folder, and conmon writes files such as "oom" into its working folder.
+(cd / && setsid nohup podman system service --time=0 "unix://$SOCK_PATH" >>"$LOG" 2>&1 </dev/null &)
+echo "started podman system service, log in $LOG"
 
 for _ in $(seq 1 $((WAIT_S * 10))); do
     if answers; then
