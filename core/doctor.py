@@ -48,6 +48,9 @@ def collect() -> dict:
         ollama, backends = ollama_future.result(), backends_future.result()
     local_ready, local_detail = local_provider.status()
     chosen = detect.choose_backend(backends)
+    image = runtime_image_status() if any(b.name == "docker" and b.available for b in backends) else None
+    if chosen == "docker" and image and not image["built"] and any(b.name == "bwrap" and b.available for b in backends):
+        chosen = "bwrap"  # what auto mode does until the image exists (runtimes.sandbox.open_backend)
     return {
         "database": str(config.db_path()),
         "registry": str(reg.path),
@@ -60,9 +63,26 @@ def collect() -> dict:
         "keys_set": secrets.key_names_set(),
         "backends": [asdict(b) for b in backends],
         "sandbox": {"chosen": chosen, "message": None if chosen else detect.no_backend_message()},
+        "runtime_image": image,
         "toolchains": [{"name": name, "version": v} for (name, _), v in zip(TOOLCHAINS, versions, strict=True)],
         "local_model": {"installed": local_ready, "detail": local_detail},
     }
+
+
+def runtime_image_status() -> dict:
+    """Whether the container backend's image is built: without it, auto mode runs code with bubblewrap."""
+    from runtimes import images
+
+    try:
+        client = images.docker_client(timeout=15)
+        try:
+            built = images.image_exists(client, images.RUNTIME_IMAGE)
+        finally:
+            client.close()
+    except Exception as error:  # noqa: BLE001 - reported, never fatal for the report
+        return {"name": images.RUNTIME_IMAGE, "built": False, "detail": str(error)}
+    detail = "built" if built else "not built: run `make images` (a few minutes, once)"
+    return {"name": images.RUNTIME_IMAGE, "built": built, "detail": detail}
 
 
 def render(report: dict) -> str:
@@ -80,6 +100,9 @@ def render(report: dict) -> str:
     lines.append("")
     for backend in report["backends"]:
         lines.append(f"{ok if backend['available'] else bad}Sandbox {backend['name']}: {backend['detail']}")
+    image = report.get("runtime_image")
+    if image:
+        lines.append(f"{ok if image['built'] else bad}Runtime image {image['name']}: {image['detail']}")
     sandbox = report["sandbox"]
     lines.append(f"   Code runs in: {sandbox['chosen']}" if sandbox["chosen"] else f"   {sandbox['message']}")
     lines.append("")
