@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 
 from core import availability, doctor, registry
 from core.providers import Message, ProviderError, generation_for
@@ -138,10 +139,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not args.no_save and completion is not None:
         from core.conversations import save_single_answer
 
-        save_single_answer(entry, prompt, completion, system_prompt=generation.request.messages[0].content
-                           if generation.request.messages[0].role == "system" else None)
+        save_single_answer(entry, prompt, completion, system_prompt=generation.request.system_prompt())
     if args.json:
-        record = {"model": entry.name, **(completion.__dict__ if completion else {})}
+        record = {"model": entry.name, **(asdict(completion) if completion else {})}
         print(json.dumps(record, indent=2))
     else:
         print()

@@ -39,6 +39,9 @@ class ChatRequest:
     def message_dicts(self) -> list[dict[str, str]]:
         return [m.as_dict() for m in self.messages]
 
+    def system_prompt(self) -> str | None:
+        return next((m.content for m in self.messages if m.role == "system"), None)
+
 
 @dataclass
 class Chunk:
