@@ -10,7 +10,7 @@ from dataclasses import asdict
 from core import config, registry, secrets
 from core.availability import ollama_status
 from core.providers import local_provider
-from runtimes import detect
+from runtimes import detect, sandbox
 
 # (tool, arguments that print its version). The first line printed is the version shown.
 TOOLCHAINS = (
@@ -47,10 +47,8 @@ def collect() -> dict:
         versions = list(pool.map(lambda t: toolchain_version(*t), TOOLCHAINS))
         ollama, backends = ollama_future.result(), backends_future.result()
     local_ready, local_detail = local_provider.status()
-    chosen = detect.choose_backend(backends)
     image = runtime_image_status() if any(b.name == "docker" and b.available for b in backends) else None
-    if chosen == "docker" and image and not image["built"] and any(b.name == "bwrap" and b.available for b in backends):
-        chosen = "bwrap"  # what auto mode does until the image exists (runtimes.sandbox.open_backend)
+    chosen = sandbox.effective_backend(backends, None, image["built"] if image else None)
     return {
         "database": str(config.db_path()),
         "registry": str(reg.path),

@@ -14,6 +14,18 @@ class NoSandbox(RuntimeError):
     """No usable sandbox backend; the message tells the user how to get one."""
 
 
+def effective_backend(statuses: list[detect.BackendStatus], requested: str | None,
+                      image_built: bool | None) -> str | None:
+    """The backend runs will use: auto mode takes bubblewrap while the runtime image is not built yet; an explicit
+    docker choice (argument or ARENA_SANDBOX) is never silently replaced."""
+    chosen = detect.choose_backend(statuses, requested)
+    explicit = (requested or os.environ.get(detect.BACKEND_ENV) or "auto") != "auto"
+    bwrap_ready = any(s.name == "bwrap" and s.available for s in statuses)
+    if chosen == "docker" and image_built is False and not explicit and bwrap_ready:
+        return "bwrap"
+    return chosen
+
+
 def open_backend(requested: str | None = None, limits: Limits | None = None, pool_size: int = 2) -> Backend:
     statuses = detect.check_backends()
     chosen = detect.choose_backend(statuses, requested)
@@ -29,16 +41,13 @@ def open_backend(requested: str | None = None, limits: Limits | None = None, poo
 
         client = images.docker_client()
         image = images.RUNTIME_IMAGE
-        if images.image_exists(client, image):
+        built = images.image_exists(client, image)
+        if built:
             return DockerBackend(client=client, image=image, limits=limits, pool_size=pool_size)
         client.close()
-        missing = (f"The runtime image {image} is not built yet: run `python -m runtimes.images build` "
-                   "(make test builds it; it takes a few minutes once).")
-        bwrap_ready = any(s.name == "bwrap" and s.available for s in statuses)
-        # Auto mode may use the other sandbox meanwhile; an explicit docker choice is never silently replaced.
-        explicit = (requested or os.environ.get(detect.BACKEND_ENV) or "auto") != "auto"
-        if explicit or not bwrap_ready:
-            raise NoSandbox(missing)
+        if effective_backend(statuses, requested, built) == "docker":
+            raise NoSandbox(f"The runtime image {image} is not built yet: run `python -m runtimes.images build` "
+                            "(make test builds it; it takes a few minutes once).")
     from runtimes.backends.bwrap import BwrapBackend
 
     return BwrapBackend()
